@@ -1,0 +1,36 @@
+# Everything runs from a project-local virtual environment that `make` builds itself.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# CPU PyTorch first, so pip never pulls a multi-GB CUDA build; a GPU host sets its own.
+TORCH_SPEC ?= torch==2.13.0
+TORCH_FIND_LINKS ?= /opt/wheels
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(if $(wildcard $(TORCH_FIND_LINKS)),--find-links $(TORCH_FIND_LINKS)) "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[runner,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+demo: $(STAMP)
+	$(BIN)/atelier demo --out atelier-demo
+
+bench: $(STAMP)
+	$(BIN)/python bench/runner_overhead.py
+
+clean:
+	rm -rf $(VENV) atelier-demo atelier-images *.db

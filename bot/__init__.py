@@ -1,0 +1,1 @@
+"""Atelier: the image-generation playbook as a Slack workbench."""

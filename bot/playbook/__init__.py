@@ -1,0 +1,1 @@
+"""The playbook as plain Python: roles, plays, recipes, gate, metrics and the service."""

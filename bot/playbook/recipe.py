@@ -1,0 +1,88 @@
+"""Recipe cards: a prompt template with exactly one named slot, and the drift guard."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from bot.playbook.errors import DriftRefused, InvalidInput
+
+_SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def slot_of(template: str) -> str:
+    """The template's one slot name; a template with none or several is refused."""
+    names = _SLOT.findall(template)
+    stray = _SLOT.sub("", template)
+    if "{" in stray or "}" in stray:
+        raise InvalidInput(
+            "The prompt template has a stray brace. Use exactly one slot like `{subject}`."
+        )
+    if len(names) != 1:
+        found = ", ".join(f"`{{{name}}}`" for name in names) or "none"
+        raise InvalidInput(
+            "A recipe's prompt template needs exactly one named slot, e.g. "
+            f"`a {{subject}} at dawn, watercolor` (found {found})."
+        )
+    return str(names[0])
+
+
+def render(template: str, value: str) -> str:
+    return _SLOT.sub(lambda _match: value, template, count=1)
+
+
+@dataclass(frozen=True)
+class RecipeCard:
+    """Everything a teammate needs to reproduce the look."""
+
+    model_id: str
+    model_hash: str | None
+    scheduler: str
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    seed: int
+    prompt_template: str
+    slot_name: str
+    slot_value: str
+    negative_prompt: str
+
+    def prompt(self, value: str | None = None) -> str:
+        return render(self.prompt_template, self.slot_value if value is None else value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+CARD_FIELDS = tuple(field.name for field in fields(RecipeCard))
+# What a volume run may vary: only the slot's value.
+VARIABLE_FIELDS = ("slot_value",)
+
+
+def check_drift(card: RecipeCard, overrides: dict[str, Any]) -> None:
+    """Refuse any setting that differs from the locked card; the slot is the only variable."""
+    drift = []
+    for name, value in overrides.items():
+        if name not in CARD_FIELDS:
+            raise InvalidInput(
+                f"`{name}` is not a recipe setting. Settings: {', '.join(CARD_FIELDS)}."
+            )
+        if name in VARIABLE_FIELDS:
+            continue
+        current = getattr(card, name)
+        if _normalise(value, current) != current:
+            drift.append(f"{name} {current!r} → {value!r}")
+    if drift:
+        raise DriftRefused(
+            "That would drift from the locked recipe (" + "; ".join(drift) + "). A volume run "
+            f"changes only `{{{card.slot_name}}}`. To change the look, lock a new recipe."
+        )
+
+
+def _normalise(value: Any, like: Any) -> Any:
+    try:
+        return type(like)(value) if like is not None else value
+    except (TypeError, ValueError):
+        return value

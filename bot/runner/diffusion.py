@@ -1,0 +1,170 @@
+"""The diffusers backend: one base pipeline per model, img2img and inpaint share its weights."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from diffusers import (
+    AutoPipelineForImage2Image,
+    AutoPipelineForInpainting,
+    AutoPipelineForText2Image,
+    DiffusionPipeline,
+)
+from diffusers.utils import logging as diffusers_logging
+from PIL import Image
+from transformers.utils import logging as transformers_logging
+
+from bot.runner import models
+from bot.runner.backend import GenTask, OutOfMemory
+
+log = logging.getLogger("atelier.runner")
+UPSCALE_STRENGTH = 0.25
+
+
+def pick_device(setting: str = "auto") -> torch.device:
+    if setting != "auto":
+        return torch.device(setting)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def pick_dtype(device: torch.device) -> torch.dtype:
+    """fp16 on CUDA (bf16 where fp16 is unsupported), fp32 on CPU."""
+    if device.type == "cuda":
+        return torch.float16
+    return torch.float32
+
+
+class DiffusersBackend:
+    """Loaded once per model; thread-safe by a lock around the GPU."""
+
+    def __init__(self, model: str, device: str = "auto") -> None:
+        diffusers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()
+        ref = models.resolve(model)
+        self.model_id = ref.model_id
+        self.model_hash = models.weights_hash(ref.path)
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(self.device)
+        self.base: DiffusionPipeline = AutoPipelineForText2Image.from_pretrained(
+            ref.path, dtype=self.dtype
+        )
+        self.base.set_progress_bar_config(disable=True)
+        self.base.to(self.device)
+        self.img2img = AutoPipelineForImage2Image.from_pipe(self.base)
+        self.inpainting = AutoPipelineForInpainting.from_pipe(self.base)
+        for pipe in (self.img2img, self.inpainting):
+            pipe.set_progress_bar_config(disable=True)
+        self._schedulers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        log.info(
+            "model loaded",
+            extra={
+                "model": self.model_id,
+                "device": str(self.device),
+                "hash": self.model_hash[:12],
+            },
+        )
+
+    def _use_scheduler(self, name: str) -> None:
+        current = type(self.base.scheduler).__name__
+        if not name or name == current:
+            return
+        if name not in self._schedulers:
+            import diffusers
+
+            cls = getattr(diffusers, name, None)
+            if cls is None:
+                raise ValueError(f"unknown scheduler {name!r}")
+            self._schedulers[name] = cls.from_config(self.base.scheduler.config)
+        scheduler = self._schedulers[name]
+        for pipe in (self.base, self.img2img, self.inpainting):
+            pipe.scheduler = scheduler
+
+    @staticmethod
+    def _generators(tasks: Sequence[GenTask]) -> list[torch.Generator]:
+        """One CPU generator per image: pixels depend on the seed, not the batch."""
+        return [torch.Generator("cpu").manual_seed(task.seed) for task in tasks]
+
+    def _run(self, pipe: DiffusionPipeline, **kwargs: Any) -> list[Image.Image]:
+        try:
+            with self._lock, torch.inference_mode():
+                return list(pipe(**kwargs).images)
+        except torch.cuda.OutOfMemoryError as error:
+            torch.cuda.empty_cache()
+            raise OutOfMemory(str(error)) from error
+
+    def text_to_image(self, tasks: Sequence[GenTask]) -> list[Image.Image]:
+        if len({task.same_batch() for task in tasks}) > 1:
+            raise ValueError("a batch must share steps, guidance, size and scheduler")
+        first = tasks[0]
+        self._use_scheduler(first.scheduler)
+        return self._run(
+            self.base,
+            prompt=[task.prompt for task in tasks],
+            negative_prompt=[task.negative_prompt for task in tasks],
+            num_inference_steps=first.steps,
+            guidance_scale=first.guidance,
+            width=first.width,
+            height=first.height,
+            generator=self._generators(tasks),
+        )
+
+    def image_to_image(self, task: GenTask, init: Image.Image, strength: float) -> Image.Image:
+        self._use_scheduler(task.scheduler)
+        return self._run(
+            self.img2img,
+            prompt=task.prompt,
+            negative_prompt=task.negative_prompt,
+            image=init,
+            strength=strength,
+            num_inference_steps=_steps_for(task.steps, strength),
+            guidance_scale=task.guidance,
+            generator=self._generators([task]),
+        )[0]
+
+    def inpaint(
+        self, task: GenTask, init: Image.Image, mask: Image.Image, strength: float
+    ) -> Image.Image:
+        self._use_scheduler(task.scheduler)
+        return self._run(
+            self.inpainting,
+            prompt=task.prompt,
+            negative_prompt=task.negative_prompt,
+            image=init,
+            mask_image=mask,
+            strength=strength,
+            width=init.width,
+            height=init.height,
+            num_inference_steps=_steps_for(task.steps, strength),
+            guidance_scale=task.guidance,
+            generator=self._generators([task]),
+        )[0]
+
+    def upscale(self, task: GenTask, init: Image.Image, scale: int) -> Image.Image:
+        """Resize, then a low-strength image-to-image pass to restore detail."""
+        large = init.resize((init.width * scale, init.height * scale), Image.Resampling.LANCZOS)
+        return self.image_to_image(task, large, UPSCALE_STRENGTH)
+
+
+def _steps_for(steps: int, strength: float) -> int:
+    """img2img runs only `strength` of the schedule; ask for enough steps to run at least one."""
+    return max(steps, int(1 / max(strength, 0.01)) + 1)
+
+
+_backends: dict[tuple[str, str], DiffusersBackend] = {}
+_backends_lock = threading.Lock()
+
+
+def backend_for(model: str, device: str = "auto") -> DiffusersBackend:
+    """One loaded base pipeline per model per process."""
+    with _backends_lock:
+        key = (model, device)
+        if key not in _backends:
+            _backends[key] = DiffusersBackend(model, device)
+        return _backends[key]

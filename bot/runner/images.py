@@ -1,0 +1,144 @@
+"""PNG metadata, contact sheets and repair masks: Pillow and numpy only, no torch."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+GRID = 3
+RECIPE_CHUNK = "atelier"
+
+
+def a1111_parameters(params: dict[str, Any]) -> str:
+    """The `parameters` text that A1111-compatible readers show."""
+    lines = [str(params.get("prompt", ""))]
+    if params.get("negative_prompt"):
+        lines.append(f"Negative prompt: {params['negative_prompt']}")
+    fields = [
+        ("Steps", params.get("steps")),
+        ("Sampler", params.get("scheduler")),
+        ("CFG scale", params.get("guidance")),
+        ("Seed", params.get("seed")),
+        ("Size", f"{params.get('width')}x{params.get('height')}"),
+        ("Model hash", (params.get("model_hash") or "")[:10]),
+        ("Model", params.get("model_id")),
+        ("Denoising strength", params.get("strength")),
+    ]
+    lines.append(", ".join(f"{name}: {value}" for name, value in fields if value not in (None, "")))
+    return "\n".join(lines)
+
+
+def to_png(image: Image.Image, params: dict[str, Any]) -> bytes:
+    """PNG bytes carrying the recipe twice: A1111 `parameters` text and a JSON chunk."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", a1111_parameters(params))
+    info.add_text(RECIPE_CHUNK, json.dumps(params, sort_keys=True))
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def read_png(data: bytes) -> tuple[Image.Image, dict[str, Any]]:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    text = getattr(image, "text", {})
+    return image, json.loads(text[RECIPE_CHUNK]) if RECIPE_CHUNK in text else {}
+
+
+def pixel_diff(first: Image.Image, second: Image.Image) -> tuple[float, float]:
+    """Mean and max absolute difference on 0–255 channels; a size mismatch is maximal."""
+    if first.size != second.size:
+        return 255.0, 255.0
+    a = np.asarray(first.convert("RGB"), dtype=np.int16)
+    b = np.asarray(second.convert("RGB"), dtype=np.int16)
+    delta = np.abs(a - b)
+    return float(delta.mean()), float(delta.max())
+
+
+@dataclass(frozen=True)
+class Tile:
+    image: Image.Image
+    number: int
+    label: str = ""
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for name in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "LiberationSans-Bold.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
+def contact_sheet(
+    tiles: Sequence[Tile], *, tile_size: int = 192, columns: int | None = None
+) -> Image.Image:
+    """Numbered tiles with labels, in a grid: the moodboard or batch at a glance."""
+    if not tiles:
+        raise ValueError("a contact sheet needs at least one tile")
+    columns = columns or min(5, len(tiles))
+    rows = (len(tiles) + columns - 1) // columns
+    label_height = max(18, tile_size // 8)
+    gap = 6
+    sheet = Image.new(
+        "RGB",
+        (columns * (tile_size + gap) + gap, rows * (tile_size + label_height + gap) + gap),
+        (246, 246, 244),
+    )
+    draw = ImageDraw.Draw(sheet)
+    number_font = _font(max(12, tile_size // 9))
+    label_font = _font(max(10, tile_size // 14))
+    for position, tile in enumerate(tiles):
+        x = gap + (position % columns) * (tile_size + gap)
+        y = gap + (position // columns) * (tile_size + label_height + gap)
+        sheet.paste(
+            tile.image.convert("RGB").resize((tile_size, tile_size), Image.Resampling.LANCZOS),
+            (x, y),
+        )
+        badge = f"{tile.number}"
+        box = draw.textbbox((0, 0), badge, font=number_font)
+        width, height = box[2] - box[0] + 10, box[3] - box[1] + 8
+        draw.rectangle((x, y, x + width, y + height), fill=(20, 20, 20))
+        draw.text((x + 5, y + 4 - box[1]), badge, fill=(255, 255, 255), font=number_font)
+        if tile.label:
+            label = tile.label if len(tile.label) <= 28 else tile.label[:27] + "…"
+            draw.text((x + 2, y + tile_size + 2), label, fill=(40, 40, 40), font=label_font)
+    return sheet
+
+
+def grid_mask(cells: Sequence[int], width: int, height: int) -> Image.Image:
+    """A white-on-black inpainting mask from 3×3 grid cells (0-based, row-major)."""
+    mask = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(mask)
+    for cell in cells:
+        if not 0 <= cell < GRID * GRID:
+            raise ValueError(f"grid cell {cell} is outside the 3×3 grid")
+        column, row = cell % GRID, cell // GRID
+        draw.rectangle(
+            (
+                column * width // GRID,
+                row * height // GRID,
+                (column + 1) * width // GRID - 1,
+                (row + 1) * height // GRID - 1,
+            ),
+            fill=255,
+        )
+    return mask
+
+
+def mask_coverage(mask: Image.Image) -> float:
+    """Share of the image the mask repairs (0–1)."""
+    pixels = np.asarray(mask.convert("L")) > 127
+    return float(pixels.mean())
+
+
+def more_than_a_third(coverage: float) -> bool:
+    """The playbook's rough rule: past a third, regenerate instead of repairing."""
+    return coverage > 1 / 3

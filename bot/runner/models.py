@@ -1,0 +1,187 @@
+"""Model presets on disk: the offline `tiny` build, local SD folders, and the weights hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from bot.playbook.presets import ModelPreset, preset_for
+
+TINY_INIT_SEED = 1234
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".txt")
+
+
+class ModelNotFound(RuntimeError):
+    """ATELIER_MODEL names no preset or local folder; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    model_id: str
+    path: Path
+    preset: ModelPreset
+
+
+def cache_dir() -> Path:
+    return Path(
+        os.environ.get("ATELIER_MODEL_CACHE", Path.home() / ".cache" / "atelier" / "models")
+    )
+
+
+def resolve(model: str) -> ModelRef:
+    """`tiny`, a local diffusers folder, or `sd15=/path`, `sdxl=/path`, `sd-turbo=/path`."""
+    if model == "tiny":
+        path = cache_dir() / "tiny"
+        if not (path / "model_index.json").exists():
+            build_tiny(path)
+        return ModelRef("tiny", path, preset_for("tiny"))
+    name, _, folder = model.partition("=")
+    if not folder:
+        name, folder = model, model
+    path = Path(folder).expanduser()
+    if not (path / "model_index.json").exists():
+        raise ModelNotFound(
+            f"ATELIER_MODEL={model!r} is not a preset or a local diffusers folder (no model_index.json "
+            f"at {path}). Use `tiny`, or download a model yourself and point at its folder: "
+            "`ATELIER_MODEL=sd15=/models/stable-diffusion-v1-5`. Weights are never fetched at run time."
+        )
+    return ModelRef(model, path, preset_for(name))
+
+
+def weights_hash(path: Path) -> str:
+    """sha256 over every weight and config file, cached beside them by size and mtime."""
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and p.suffix in WEIGHT_SUFFIXES and p.name != "atelier-hash.json"
+    )
+    signature = [[str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+    cache = path / "atelier-hash.json"
+    if cache.exists():
+        stored = json.loads(cache.read_text())
+        if stored.get("signature") == signature:
+            return str(stored["sha256"])
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(path)).encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    value = digest.hexdigest()
+    try:
+        cache.write_text(json.dumps({"signature": signature, "sha256": value}))
+    except OSError:
+        pass
+    return value
+
+
+def _byte_symbols() -> list[str]:
+    """GPT-2/CLIP's printable stand-ins for the 256 byte values."""
+    printable = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
+    symbols = {byte: chr(byte) for byte in printable}
+    extra = 0
+    for byte in range(256):
+        if byte not in symbols:
+            symbols[byte] = chr(256 + extra)
+            extra += 1
+    return [symbols[byte] for byte in range(256)]
+
+
+def _tiny_tokenizer(folder: Path) -> None:
+    """A byte-level CLIP BPE vocabulary with no merges: every character is a token."""
+    folder.mkdir(parents=True, exist_ok=True)
+    symbols = _byte_symbols()
+    vocab = {symbol: index for index, symbol in enumerate(symbols)}
+    for symbol in symbols:
+        vocab[symbol + "</w>"] = len(vocab)
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+
+
+def build_tiny(path: Path) -> None:
+    """Build the SD-1.5-shaped `tiny` model from configs with a fixed init seed, then save it."""
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    torch.manual_seed(TINY_INIT_SEED)
+    unet = UNet2DConditionModel(
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(32, 64),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=32,
+        attention_head_dim=8,
+        norm_num_groups=16,
+    )
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(16, 16, 32, 32),
+        layers_per_block=1,
+        latent_channels=4,
+        norm_num_groups=8,
+        sample_size=64,
+    )
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=600,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=77,
+            bos_token_id=514,
+            eos_token_id=515,
+            pad_token_id=515,
+        )
+    )
+    staging = path.with_name(f"{path.name}.building-{os.getpid()}")
+    _tiny_tokenizer(staging / "tokenizer-src")
+    tokenizer = CLIPTokenizer.from_pretrained(staging / "tokenizer-src", model_max_length=77)
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        num_train_timesteps=1000,
+        steps_offset=1,
+        timestep_spacing="leading",
+    )
+    pipe = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(staging)
+    shutil.rmtree(staging / "tokenizer-src")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.rename(path)
+    except OSError:  # another process built it first
+        shutil.rmtree(staging, ignore_errors=True)

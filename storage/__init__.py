@@ -1,0 +1,1 @@
+"""Persistence: typed models, the engine, the job queue and the Alembic migrations."""

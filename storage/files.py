@@ -1,0 +1,55 @@
+"""Content-addressed image store: a local folder or any fsspec URL shared by runners."""
+
+from __future__ import annotations
+
+import hashlib
+
+import fsspec
+
+
+class StoreError(RuntimeError):
+    """The image store could not be read or written; the message says where and why."""
+
+
+class ImageStore:
+    def __init__(self, root: str) -> None:
+        self.root = root.rstrip("/")
+        self.fs, self.base = fsspec.core.url_to_fs(self.root)
+
+    def _path(self, digest: str) -> str:
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise StoreError(f"not a sha256 digest: {digest[:80]!r}")
+        return f"{self.base}/{digest[:2]}/{digest}.png"
+
+    def put(self, data: bytes) -> str:
+        """Store bytes under their sha256; writing the same content twice is a no-op."""
+        digest = hashlib.sha256(data).hexdigest()
+        path = self._path(digest)
+        try:
+            if self.fs.exists(path):
+                return digest
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            partial = f"{path}.{hashlib.sha256(path.encode()).hexdigest()[:8]}.partial"
+            with self.fs.open(partial, "wb") as handle:
+                handle.write(data)
+            self.fs.mv(partial, path)
+        except OSError as error:
+            raise StoreError(f"cannot write to the image store {self.root}: {error}") from error
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        try:
+            with self.fs.open(self._path(digest), "rb") as handle:
+                return bytes(handle.read())
+        except FileNotFoundError as error:
+            raise StoreError(f"image {digest[:12]} is not in the store {self.root}") from error
+        except OSError as error:
+            raise StoreError(f"cannot read the image store {self.root}: {error}") from error
+
+    def exists(self, digest: str) -> bool:
+        return bool(self.fs.exists(self._path(digest)))
+
+    def local_path(self, digest: str) -> str | None:
+        """A filesystem path when the store is local (for HTML pages); None otherwise."""
+        protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        return self._path(digest) if protocol in ("file", "local") else None

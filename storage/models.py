@@ -1,0 +1,300 @@
+"""SQLAlchemy 2 typed models: everything the playbook keeps, one table per noun."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Image kinds that are attempts at an image; upscales, reproducibility renders and editor
+# uploads are not, so they count neither toward keep rate, iterations nor the budget.
+ATTEMPT_KINDS = ("txt2img", "img2img", "inpaint")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class ChannelSettings(Base):
+    """Per-channel defaults a new project inherits."""
+
+    __tablename__ = "channel_settings"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    director: Mapped[str | None] = mapped_column(String(32))
+    operator: Mapped[str | None] = mapped_column(String(32))
+    reviewer: Mapped[str | None] = mapped_column(String(32))
+    iteration_budget: Mapped[int] = mapped_column(Integer, default=8)
+    review_cooloff_minutes: Mapped[int] = mapped_column(Integer, default=10)
+    gate_wait_hours: Mapped[int] = mapped_column(Integer, default=24)
+    queue_limit_per_user: Mapped[int] = mapped_column(Integer, default=200)
+    digest_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    digest_tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    model: Mapped[str] = mapped_column(String(200), default="tiny")
+    repro_tolerance: Mapped[float] = mapped_column(Float, default=1.0)
+    repro_max_tolerance: Mapped[float] = mapped_column(Float, default=16.0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Project(Base):
+    """One brief, living in one Slack thread."""
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("channel_id", "thread_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), index=True)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    intent: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    pause_detail: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None]
+    director: Mapped[str] = mapped_column(String(32))
+    operator: Mapped[str] = mapped_column(String(32))
+    reviewer: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    iteration_budget: Mapped[int] = mapped_column(Integer)
+    review_cooloff_minutes: Mapped[int] = mapped_column(Integer)
+    next_image_number: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    direction_image_id: Mapped[int | None] = mapped_column(Integer)
+    direction_approved_at: Mapped[datetime | None]
+    hero_approved_at: Mapped[datetime | None]
+
+
+class PlayRun(Base):
+    """Where each of the five plays stands in a project."""
+
+    __tablename__ = "play_runs"
+    __table_args__ = (UniqueConstraint("project_id", "play"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    play: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(32))
+    hat: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class Recipe(Base):
+    """A versioned recipe card: everything needed to reproduce the hero."""
+
+    __tablename__ = "recipes"
+    __table_args__ = (UniqueConstraint("project_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    source_image_id: Mapped[int | None] = mapped_column(Integer)
+    model_id: Mapped[str] = mapped_column(String(200))
+    model_hash: Mapped[str | None] = mapped_column(String(64))
+    scheduler: Mapped[str] = mapped_column(String(64))
+    steps: Mapped[int] = mapped_column(Integer)
+    guidance: Mapped[float] = mapped_column(Float)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    prompt_template: Mapped[str] = mapped_column(Text)
+    slot_name: Mapped[str] = mapped_column(String(64))
+    slot_value: Mapped[str] = mapped_column(Text)
+    negative_prompt: Mapped[str] = mapped_column(Text, default="")
+    tolerance: Mapped[float] = mapped_column(Float)
+    max_tolerance: Mapped[float] = mapped_column(Float)
+    hero_image_id: Mapped[int | None] = mapped_column(Integer)
+    repro_mean_diff: Mapped[float | None] = mapped_column(Float)
+    repro_max_diff: Mapped[float | None] = mapped_column(Float)
+    reproducible: Mapped[bool | None] = mapped_column(Boolean)
+    locked_by: Mapped[str] = mapped_column(String(32))
+    locked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Image(Base):
+    """The prompt log: one row per image, with all it takes to reproduce it."""
+
+    __tablename__ = "images"
+    __table_args__ = (
+        UniqueConstraint("job_id", "job_index"),
+        UniqueConstraint("project_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
+    job_index: Mapped[int | None] = mapped_column(Integer)
+    play: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    style: Mapped[str | None] = mapped_column(String(200))
+    slot_value: Mapped[str | None] = mapped_column(Text)
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    negative_prompt: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[int | None] = mapped_column(Integer)
+    steps: Mapped[int | None] = mapped_column(Integer)
+    guidance: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    scheduler: Mapped[str | None] = mapped_column(String(64))
+    model_id: Mapped[str | None] = mapped_column(String(200))
+    model_hash: Mapped[str | None] = mapped_column(String(64))
+    strength: Mapped[float | None] = mapped_column(Float)
+    mask_hash: Mapped[str | None] = mapped_column(String(64))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"), index=True)
+    recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id"))
+    file_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kept_at: Mapped[datetime | None]
+    editor: Mapped[str | None] = mapped_column(String(32))
+    budget: Mapped[int | None] = mapped_column(Integer)
+    alt_text: Mapped[str | None] = mapped_column(Text)
+
+
+class Ranking(Base):
+    """The Director's ordered pick of sprint candidates."""
+
+    __tablename__ = "rankings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    image_ids: Mapped[list[int]] = mapped_column(JSON)
+    ranked_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GateReview(Base):
+    """One pass of the review gate over one image."""
+
+    __tablename__ = "gate_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id"))
+    reviewer: Mapped[str] = mapped_column(String(32))
+    hat: Mapped[str] = mapped_column(String(16))
+    clear_of_people_logos_artists: Mapped[bool] = mapped_column(Boolean, default=False)
+    license_permits_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_offensive_content: Mapped[bool] = mapped_column(Boolean, default=False)
+    alt_text_written: Mapped[bool] = mapped_column(Boolean, default=False)
+    logged_with_recipe: Mapped[bool] = mapped_column(Boolean, default=False)
+    alt_text: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(16))
+    reason_item: Mapped[str | None] = mapped_column(String(40))
+    reason_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Job(Base):
+    """A unit of GPU work with a lease, claimed by exactly one runner at a time."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer)
+    batch_key: Mapped[str] = mapped_column(String(64), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    not_before: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    applied_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """A Slack call waiting to be made; drained with retries so nothing is lost."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    project_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Append-only record of every decision, with the hat it was taken under."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(32))
+    hat: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """Slack event ids already handled, so a retried delivery acts once."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

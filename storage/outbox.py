@@ -1,0 +1,76 @@
+"""Slack calls waiting to be made; a drainer sends them with backoff so none is lost."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage, utcnow
+
+
+def add(
+    session: Session,
+    *,
+    channel_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    project_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Queue a message; a repeated dedupe_key is ignored (returns None)."""
+    message = OutboxMessage(
+        channel_id=channel_id,
+        project_id=project_id,
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        next_attempt_at=utcnow(),
+        created_at=utcnow(),
+    )
+    if dedupe_key is None:
+        session.add(message)
+        session.flush()
+        return message
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    return message
+
+
+def due(session: Session, *, now: datetime | None = None, limit: int = 20) -> list[OutboxMessage]:
+    now = now or utcnow()
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
+
+
+def mark_sent(message: OutboxMessage, result: dict[str, Any]) -> None:
+    message.status = "sent"
+    message.result = result
+    message.sent_at = utcnow()
+    message.last_error = None
+
+
+def retry_later(message: OutboxMessage, error: str, *, delay: float | None = None) -> None:
+    """Back off exponentially (or as Slack asked); a message is never dropped for a transient error."""
+    message.attempts += 1
+    message.last_error = error
+    wait = delay if delay is not None else min(300.0, 0.5 * 2 ** min(message.attempts, 10))
+    message.next_attempt_at = utcnow() + timedelta(seconds=wait)
+
+
+def give_up(message: OutboxMessage, error: str) -> None:
+    message.status = "failed"
+    message.last_error = error

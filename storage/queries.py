@@ -1,0 +1,122 @@
+"""Read-side queries the service and the digest share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import ATTEMPT_KINDS, GateReview, Image, Job, Project
+
+
+@dataclass(frozen=True)
+class MetricInputs:
+    generated: int
+    kept: int
+    lineage_sizes: list[int]
+    reviewed: int
+    sent_back: int
+    hero_durations: list[timedelta]
+
+
+_S = TypeVar("_S", bound=Select)  # type: ignore[type-arg]
+
+
+def _scope(
+    stmt: _S,
+    project_column: Any,
+    channel_id: str | None,
+    project_id: int | None,
+) -> _S:
+    if project_id is not None:
+        return stmt.where(project_column == project_id)
+    if channel_id is not None:
+        in_channel = select(Project.id).where(Project.channel_id == channel_id)
+        return stmt.where(project_column.in_(in_channel))
+    return stmt
+
+
+def metric_inputs(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    channel_id: str | None = None,
+    project_id: int | None = None,
+) -> MetricInputs:
+    """Counts for the four metrics over [since, until), for a project, a channel or the team."""
+    attempts = select(func.count(Image.id), func.count(Image.kept_at)).where(
+        Image.kind.in_(ATTEMPT_KINDS), Image.created_at >= since, Image.created_at < until
+    )
+    generated, kept = session.execute(
+        _scope(attempts, Image.project_id, channel_id, project_id)
+    ).one()
+
+    clears = aliased(GateReview)
+    shipped = (
+        select(Image.root_id)
+        .join(clears, clears.image_id == Image.id)
+        .where(clears.decision == "cleared", clears.created_at >= since, clears.created_at < until)
+    )
+    roots = [
+        row for row in session.scalars(_scope(shipped, Image.project_id, channel_id, project_id))
+    ]
+    sizes: dict[int, int] = {}
+    if roots:
+        lineage = (
+            select(Image.root_id, func.count(Image.id))
+            .where(Image.root_id.in_(set(roots)), Image.kind.in_(ATTEMPT_KINDS))
+            .group_by(Image.root_id)
+        )
+        sizes = {root: int(count) for root, count in session.execute(lineage) if root is not None}
+
+    reviews = select(
+        func.count(GateReview.id),
+        func.count(GateReview.id).filter(GateReview.decision == "sent_back"),
+    ).where(GateReview.created_at >= since, GateReview.created_at < until)
+    reviewed, sent_back = session.execute(
+        _scope(reviews, GateReview.project_id, channel_id, project_id)
+    ).one()
+
+    heroes = select(Project.created_at, Project.hero_approved_at).where(
+        Project.hero_approved_at >= since, Project.hero_approved_at < until
+    )
+    durations: list[timedelta] = []
+    for created, approved in session.execute(_scope(heroes, Project.id, channel_id, project_id)):
+        if approved is not None:
+            durations.append(approved - created)
+
+    return MetricInputs(
+        generated=int(generated),
+        kept=int(kept),
+        lineage_sizes=[sizes.get(root, 0) for root in roots if root is not None],
+        reviewed=int(reviewed),
+        sent_back=int(sent_back),
+        hero_durations=durations,
+    )
+
+
+def lineage_attempts(session: Session, root_id: int) -> int:
+    """Generations spent on one final image: every attempt sharing its lineage root."""
+    stmt = select(func.count(Image.id)).where(
+        Image.root_id == root_id, Image.kind.in_(ATTEMPT_KINDS)
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def last_generation_at(session: Session, project_id: int, user: str) -> datetime | None:
+    """When this user last asked for a generation in this project."""
+    stmt = select(func.max(Job.created_at)).where(
+        Job.project_id == project_id, Job.created_by == user
+    )
+    return session.scalar(stmt)
+
+
+def queued_images_for(session: Session, user: str) -> int:
+    stmt = select(func.coalesce(func.sum(Job.progress_total - Job.progress_done), 0)).where(
+        Job.created_by == user, Job.status.in_(("queued", "running"))
+    )
+    return int(session.scalar(stmt) or 0)

@@ -1,0 +1,200 @@
+"""The job queue: one-transaction claims with leases, bounded retries, fair ordering."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import Job, utcnow
+
+# Hero renders and repairs first, then sprints, then volume work.
+PRIORITY = {"hero": 0, "fix": 0, "sprint": 1, "volume": 2, "upscale": 2}
+BACKOFF_SECONDS = 5.0
+
+
+def enqueue(
+    session: Session,
+    *,
+    channel_id: str,
+    kind: str,
+    params: dict[str, Any],
+    created_by: str,
+    project_id: int | None = None,
+    total: int = 1,
+    batch_key: str = "",
+    max_attempts: int = 3,
+) -> Job:
+    job = Job(
+        channel_id=channel_id,
+        project_id=project_id,
+        kind=kind,
+        priority=PRIORITY.get(kind, 2),
+        params=params,
+        created_by=created_by,
+        progress_total=total,
+        batch_key=batch_key,
+        max_attempts=max_attempts,
+        created_at=utcnow(),
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    waiting = and_(Job.status == "queued", or_(Job.not_before.is_(None), Job.not_before <= now))
+    lapsed = and_(Job.status == "running", Job.lease_expires_at < now)
+    return or_(waiting, lapsed)
+
+
+def claim(
+    session: Session, worker: str, *, now: datetime | None = None, lease_seconds: float = 60.0
+) -> Job | None:
+    """Claim the next job: priority first, then the channel served longest ago (fairness)."""
+    now = now or utcnow()
+    other = aliased(Job)
+    last_served = (
+        select(func.max(other.claimed_at))
+        .where(other.channel_id == Job.channel_id)
+        .correlate(Job)
+        .scalar_subquery()
+    )
+    while True:
+        stmt = (
+            select(Job)
+            .where(_claimable(now))
+            .order_by(Job.priority, last_served.asc().nulls_first(), Job.id)
+            .limit(1)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=Job)
+        job = session.scalars(stmt).first()
+        if job is None:
+            return None
+        job.attempts += 1
+        if job.attempts > job.max_attempts:
+            job.status = "failed"
+            job.error = job.error or "the runner holding it stopped answering"
+            job.error = f"gave up after {job.max_attempts} attempts: {job.error}"
+            job.finished_at = now
+            job.lease_owner = None
+            session.flush()
+            continue
+        job.status = "running"
+        job.lease_owner = worker
+        job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+        job.claimed_at = now
+        session.flush()
+        return job
+
+
+def claim_companions(
+    session: Session,
+    job: Job,
+    worker: str,
+    *,
+    limit: int,
+    now: datetime | None = None,
+    lease_seconds: float = 60.0,
+) -> list[Job]:
+    """Also claim queued jobs that share the first one's settings, so they run as one batch."""
+    if not job.batch_key or limit <= 0:
+        return []
+    now = now or utcnow()
+    stmt = (
+        select(Job)
+        .where(Job.status == "queued", Job.batch_key == job.batch_key, Job.id != job.id)
+        .where(or_(Job.not_before.is_(None), Job.not_before <= now))
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    companions = list(session.scalars(stmt))
+    for other in companions:
+        other.attempts += 1
+        other.status = "running"
+        other.lease_owner = worker
+        other.lease_expires_at = now + timedelta(seconds=lease_seconds)
+        other.claimed_at = now
+    session.flush()
+    return companions
+
+
+def renew(session: Session, job_id: int, worker: str, *, lease_seconds: float = 60.0) -> bool:
+    """Extend the lease; False means another runner took the job over."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.lease_owner == worker, Job.status == "running")
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def progress(session: Session, job_id: int, done: int) -> None:
+    session.execute(update(Job).where(Job.id == job_id).values(progress_done=done))
+
+
+def complete(session: Session, job: Job, result: dict[str, Any]) -> None:
+    job.status = "done"
+    job.result = result
+    job.finished_at = utcnow()
+    job.lease_owner = None
+    job.lease_expires_at = None
+    job.error = None
+    session.flush()
+
+
+def fail(session: Session, job: Job, error: str, *, retryable: bool = True) -> None:
+    """Record a failure; retry later with backoff while attempts remain."""
+    job.error = error
+    job.lease_owner = None
+    job.lease_expires_at = None
+    if retryable and job.attempts < job.max_attempts:
+        job.status = "queued"
+        job.not_before = utcnow() + timedelta(seconds=BACKOFF_SECONDS * 2 ** (job.attempts - 1))
+    else:
+        job.status = "failed"
+        job.finished_at = utcnow()
+    session.flush()
+
+
+def release(session: Session, job: Job) -> None:
+    """Hand a job back untouched (shutdown or yielding to others); it does not count as a try."""
+    job.status = "queued"
+    job.attempts = max(0, job.attempts - 1)
+    job.lease_owner = None
+    job.lease_expires_at = None
+    session.flush()
+
+
+def cancel(session: Session, job: Job) -> None:
+    job.status = "cancelled"
+    job.finished_at = utcnow()
+    job.lease_owner = None
+    session.flush()
+
+
+def others_waiting(session: Session, job: Job, *, now: datetime | None = None) -> bool:
+    """Is anyone else owed a turn: a more urgent job, or another channel's job as urgent?"""
+    now = now or utcnow()
+    stmt = (
+        select(Job.id)
+        .where(Job.status == "queued", or_(Job.not_before.is_(None), Job.not_before <= now))
+        .where(
+            or_(
+                Job.priority < job.priority,
+                and_(Job.priority == job.priority, Job.channel_id != job.channel_id),
+            )
+        )
+        .limit(1)
+    )
+    return session.scalars(stmt).first() is not None
+
+
+def still_owned(session: Session, job_id: int, worker: str) -> bool:
+    owner = session.scalar(select(Job.lease_owner).where(Job.id == job_id, Job.status == "running"))
+    return owner == worker
