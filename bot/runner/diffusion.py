@@ -12,7 +12,6 @@ from diffusers import (
     AutoPipelineForImage2Image,
     AutoPipelineForInpainting,
     AutoPipelineForText2Image,
-    DiffusionPipeline,
 )
 from diffusers.utils import logging as diffusers_logging
 from PIL import Image
@@ -51,9 +50,7 @@ class DiffusersBackend:
         self.model_hash = models.weights_hash(ref.path)
         self.device = pick_device(device)
         self.dtype = pick_dtype(self.device)
-        self.base: DiffusionPipeline = AutoPipelineForText2Image.from_pretrained(
-            ref.path, dtype=self.dtype
-        )
+        self.base: Any = AutoPipelineForText2Image.from_pretrained(ref.path, dtype=self.dtype)
         self.base.set_progress_bar_config(disable=True)
         self.base.to(self.device)
         self.img2img = AutoPipelineForImage2Image.from_pipe(self.base)
@@ -91,7 +88,7 @@ class DiffusersBackend:
         """One CPU generator per image: pixels depend on the seed, not the batch."""
         return [torch.Generator("cpu").manual_seed(task.seed) for task in tasks]
 
-    def _run(self, pipe: DiffusionPipeline, **kwargs: Any) -> list[Image.Image]:
+    def _run(self, pipe: Any, **kwargs: Any) -> list[Image.Image]:
         try:
             with self._lock, torch.inference_mode():
                 return list(pipe(**kwargs).images)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -74,10 +76,8 @@ def weights_hash(path: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     value = digest.hexdigest()
-    try:
+    with contextlib.suppress(OSError):
         cache.write_text(json.dumps({"signature": signature, "sha256": value}))
-    except OSError:
-        pass
     return value
 
 
@@ -168,7 +168,7 @@ def build_tiny(path: Path) -> None:
         steps_offset=1,
         timestep_spacing="leading",
     )
-    pipe = StableDiffusionPipeline(
+    pipe: Any = StableDiffusionPipeline(
         vae=vae,
         text_encoder=text_encoder,
         tokenizer=tokenizer,

@@ -313,8 +313,8 @@ class Worker:
                         },
                     )
                 for job_id in {item.job_id for item in chunk}:
-                    done = s.scalars(select(Image.id).where(Image.job_id == job_id)).all()
-                    queue.progress(s, job_id, len(done))
+                    saved = s.scalars(select(Image.id).where(Image.job_id == job_id)).all()
+                    queue.progress(s, job_id, len(saved))
             if remaining:
                 self._maybe_yield(list(info))
         for job_id in info:
