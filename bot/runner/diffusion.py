@@ -14,7 +14,7 @@ from diffusers import (
     AutoPipelineForText2Image,
 )
 from diffusers.utils import logging as diffusers_logging
-from PIL import Image
+from PIL import Image, ImageChops, ImageFilter
 from transformers.utils import logging as transformers_logging
 
 from bot.runner import models
@@ -128,8 +128,9 @@ class DiffusersBackend:
     def inpaint(
         self, task: GenTask, init: Image.Image, mask: Image.Image, strength: float
     ) -> Image.Image:
+        """Repaint the masked region; everything outside it keeps the original's exact pixels."""
         self._use_scheduler(task.scheduler)
-        return self._run(
+        repaired = self._run(
             self.inpainting,
             prompt=task.prompt,
             negative_prompt=task.negative_prompt,
@@ -142,11 +143,23 @@ class DiffusersBackend:
             guidance_scale=task.guidance,
             generator=self._generators([task]),
         )[0]
+        return composite(init, repaired, mask)
 
     def upscale(self, task: GenTask, init: Image.Image, scale: int) -> Image.Image:
         """Resize, then a low-strength image-to-image pass to restore detail."""
         large = init.resize((init.width * scale, init.height * scale), Image.Resampling.LANCZOS)
         return self.image_to_image(task, large, UPSCALE_STRENGTH)
+
+
+def composite(original: Image.Image, repaired: Image.Image, mask: Image.Image) -> Image.Image:
+    """Blend the repair in through a feathered mask, so seams are soft and the rest untouched."""
+    feather = max(1, min(original.size) // 64)
+    soft = mask.convert("L").resize(original.size).filter(ImageFilter.GaussianBlur(feather))
+    grown = mask.convert("L").resize(original.size).filter(ImageFilter.MaxFilter(2 * feather + 1))
+    soft = ImageChops.lighter(soft, grown.filter(ImageFilter.GaussianBlur(feather)))
+    return Image.composite(
+        repaired.convert("RGB").resize(original.size), original.convert("RGB"), soft
+    )
 
 
 def _steps_for(steps: int, strength: float) -> int:

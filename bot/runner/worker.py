@@ -324,12 +324,10 @@ class Worker:
         """Between chunks, give the GPU to a more urgent job or another channel's turn."""
         with self.sessions.begin() as s:
             job = s.get(Job, job_ids[0])
-            if job is not None and queue.others_waiting(s, job):
-                for job_id in job_ids:
-                    held = s.get(Job, job_id)
-                    if held is not None and held.lease_owner == self.worker_id:
-                        queue.release(s, held)
-                raise _Released()
+            owed = job is not None and queue.others_waiting(s, job)
+        if owed:
+            self._release(job_ids)
+            raise _Released()
 
     def _finish_with_sheet(self, job_id: int, backend: Backend) -> None:
         with self.sessions.begin() as s:

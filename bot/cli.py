@@ -1,0 +1,126 @@
+"""`atelier`: the command line; each sub-command is a thin shell over the service or runner."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from bot import logs
+from bot.config import Config
+
+
+def _sessions(config: Config):  # type: ignore[no-untyped-def]
+    from storage.db import make_engine, make_sessions, migrate
+
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    return make_sessions(engine)
+
+
+def cmd_migrate(config: Config, _args: argparse.Namespace) -> int:
+    from storage.db import make_engine, migrate
+
+    migrate(make_engine(config.database_url))
+    print(f"database is at the newest schema: {_safe_url(config.database_url)}")
+    return 0
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    from bot.playbook.errors import PlaybookError
+    from bot.playbook.service import PlaybookService
+
+    service = PlaybookService(_sessions(config))
+    try:
+        data = service.export(args.project)
+    except PlaybookError as error:
+        print(error, file=sys.stderr)
+        return 2
+    text = json.dumps(data, indent=2)
+    if args.out:
+        with open(args.out, "w") as handle:
+            handle.write(text + "\n")
+        print(
+            f"wrote {args.out}: {len(data['recipes'])} recipe cards, {len(data['prompt_log'])} images"
+        )
+    else:
+        print(text)
+    return 0
+
+
+def cmd_runner(config: Config, args: argparse.Namespace) -> int:
+    from bot.runner.diffusion import backend_for
+    from bot.runner.worker import Worker
+    from storage.files import ImageStore
+
+    worker = Worker(
+        _sessions(config),
+        ImageStore(config.image_store),
+        lambda model: backend_for(model, config.device),
+        worker_id=args.worker_id,
+        lease_seconds=args.lease_seconds,
+        batch_size=args.batch_size,
+        poll_seconds=args.poll_seconds,
+    )
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run()
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """A database URL with any password hidden."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return (
+            f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}" if ":" in credentials else url
+        )
+    return url
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="atelier",
+        description="Atelier: run AI image generation as a team function, from a Slack channel.",
+        epilog="Settings come from the environment or a .env file; see README.md.",
+    )
+    sub = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.set_defaults(run=cmd_migrate)
+
+    export = sub.add_parser("export", help="print a project's recipe cards and prompt log as JSON")
+    export.add_argument("project", type=int, help="project id (shown by `/atelier status`)")
+    export.add_argument("--out", help="write to this file instead of standard output")
+    export.set_defaults(run=cmd_export)
+
+    runner = sub.add_parser("runner", help="run a GPU runner that claims and renders jobs")
+    runner.add_argument(
+        "--batch-size", type=int, default=4, help="images per pipeline call (default 4)"
+    )
+    runner.add_argument(
+        "--lease-seconds", type=float, default=60.0, help="job lease, renewed while working"
+    )
+    runner.add_argument("--poll-seconds", type=float, default=1.0, help="wait between empty polls")
+    runner.add_argument("--worker-id", help="name in the job table (default host:pid)")
+    runner.set_defaults(run=cmd_runner)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    config = Config.from_env()
+    logs.setup(secrets=config.secrets())
+    return int(args.run(config, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

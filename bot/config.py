@@ -1,0 +1,43 @@
+"""Settings from the environment (and a `.env` file), with the defaults DESIGN.md fixes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from dotenv import load_dotenv
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class Config:
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    image_store: str
+    model: str
+    device: str
+
+    @classmethod
+    def from_env(cls) -> Config:
+        load_dotenv(os.environ.get("ATELIER_ENV_FILE", ".env"), override=False)
+        env = os.environ.get
+        return cls(
+            slack_bot_token=env("SLACK_BOT_TOKEN"),
+            slack_signing_secret=env("SLACK_SIGNING_SECRET"),
+            slack_app_token=env("SLACK_APP_TOKEN"),
+            slack_api_url=env("SLACK_API_URL", SLACK_API_URL),
+            database_url=env("ATELIER_DATABASE_URL", "sqlite:///atelier.db"),
+            image_store=env("ATELIER_IMAGE_STORE", "./atelier-images"),
+            model=env("ATELIER_MODEL", "tiny"),
+            device=env("ATELIER_DEVICE", "auto"),
+        )
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line."""
+        return [
+            s for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token) if s
+        ]
