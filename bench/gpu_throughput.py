@@ -1,0 +1,250 @@
+"""GPU throughput: plain diffusers vs Atelier's runner, SD-1.5 architecture, random weights.
+
+Random weights have the same compute as real ones. 512x512, 25 steps, CFG 7.5, fp16.
+In one run: plain diffusers at batch 1 and at its best batch, then Atelier's runner on a
+64-image volume run, and a reproducibility check on the same runner setup. Needs CUDA.
+
+    python bench/gpu_throughput.py [--images 64] [--batches 1,2,4,8,16,24,32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+
+def build_sd15(path: Path) -> None:
+    """An SD-1.5-shaped pipeline (UNet 860M, ViT-L text encoder, SD VAE) with random weights."""
+    from diffusers import (
+        AutoencoderKL,
+        DPMSolverMultistepScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    from bot.runner.models import _tiny_tokenizer
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        sample_size=64,
+        cross_attention_dim=768,
+        attention_head_dim=8,
+        layers_per_block=2,
+        block_out_channels=(320, 640, 1280, 1280),
+        down_block_types=(
+            "CrossAttnDownBlock2D",
+            "CrossAttnDownBlock2D",
+            "CrossAttnDownBlock2D",
+            "DownBlock2D",
+        ),
+        up_block_types=(
+            "UpBlock2D",
+            "CrossAttnUpBlock2D",
+            "CrossAttnUpBlock2D",
+            "CrossAttnUpBlock2D",
+        ),
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(128, 256, 512, 512),
+        latent_channels=4,
+        layers_per_block=2,
+        sample_size=512,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+    )
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=49408,
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            max_position_embeddings=77,
+            bos_token_id=514,
+            eos_token_id=515,
+            pad_token_id=515,
+        )
+    )
+    _tiny_tokenizer(path / "tokenizer-src")
+    tokenizer = CLIPTokenizer.from_pretrained(path / "tokenizer-src", model_max_length=77)
+    scheduler = DPMSolverMultistepScheduler(
+        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, steps_offset=1
+    )
+    pipe = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(path / "model")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--images", type=int, default=64)
+    parser.add_argument("--batches", default="1,2,4,8,16,24,32")
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument(
+        "--smoke", action="store_true", help="check the script on CPU: 64 px, 2 steps, 4 images"
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        args.images, args.batches, args.steps, args.size = 4, "1,2", 2, 64
+    elif not torch.cuda.is_available():
+        raise SystemExit(
+            "gpu_throughput needs a CUDA device (or --smoke to check the script on CPU)"
+        )
+    device, dtype = ("cpu", torch.float32) if args.smoke else ("cuda", torch.float16)
+
+    def sync() -> None:
+        if device == "cuda":
+            sync()
+
+    from diffusers import StableDiffusionPipeline
+
+    from bot.playbook.service import PlaybookService
+    from bot.runner.diffusion import backend_for
+    from bot.runner.images import pixel_diff
+    from bot.runner.worker import Worker
+    from storage import queue
+    from storage.db import make_engine, make_sessions, migrate
+    from storage.files import ImageStore
+
+    folder = Path(tempfile.mkdtemp(prefix="atelier-gpu-"))
+    build_sd15(folder)
+    model = folder / "model"
+    print(
+        f"device: {torch.cuda.get_device_name() if device == 'cuda' else 'cpu (smoke)'}  torch {torch.__version__}"
+    )
+
+    pipe = StableDiffusionPipeline.from_pretrained(model, dtype=dtype).to(device)
+    pipe.set_progress_bar_config(disable=True)
+
+    def plain(pipe: StableDiffusionPipeline, batch: int, images: int) -> float:
+        prompts = [f"a courier at dawn, take {i}" for i in range(batch)]
+        pipe(
+            prompt=prompts,
+            num_inference_steps=args.steps,
+            guidance_scale=7.5,
+            width=args.size,
+            height=args.size,
+        )  # warm-up
+        sync()
+        start = time.perf_counter()
+        for _ in range(max(1, images // batch)):
+            pipe(
+                prompt=prompts,
+                num_inference_steps=args.steps,
+                guidance_scale=7.5,
+                width=args.size,
+                height=args.size,
+                generator=[torch.Generator("cpu").manual_seed(i) for i in range(batch)],
+            )
+        sync()
+        return max(1, images // batch) * batch / (time.perf_counter() - start)
+
+    rates = {}
+    for batch in [int(b) for b in args.batches.split(",")]:
+        try:
+            rates[batch] = plain(pipe, batch, max(batch * 2, 8))
+            print(f"plain diffusers batch {batch:>2}: {rates[batch]:.2f} img/s")
+        except torch.cuda.OutOfMemoryError:
+            print(f"plain diffusers batch {batch:>2}: out of memory")
+            break
+    best = max(rates, key=lambda b: rates[b])
+    del pipe
+    if device == "cuda":
+        torch.cuda.empty_cache()
+
+    engine = make_engine(f"sqlite:///{folder}/bench.db")
+    migrate(engine)
+    sessions = make_sessions(engine)
+    project = PlaybookService(sessions).start_project("CGPU", "U1", "Throughput.").project.id
+    model_id = f"sd15={model}"
+    backend = backend_for(model_id)
+    settings = {
+        "model": model_id,
+        "scheduler": type(backend.base.scheduler).__name__,
+        "steps": args.steps,
+        "guidance": 7.5,
+        "width": args.size,
+        "height": args.size,
+    }
+    images = [
+        {"prompt": f"a courier at dawn, take {i}", "negative_prompt": "", "seed": i}
+        for i in range(args.images)
+    ]
+    worker = Worker(sessions, ImageStore(str(folder / "images")), backend_for, batch_size=best)
+    with sessions.begin() as s:  # warm-up job
+        queue.enqueue(
+            s,
+            channel_id="CGPU",
+            project_id=project,
+            kind="volume",
+            created_by="U1",
+            total=best,
+            params={"settings": settings, "images": images[:best]},
+        )
+    while worker.run_once():
+        pass
+    with sessions.begin() as s:
+        queue.enqueue(
+            s,
+            channel_id="CGPU",
+            project_id=project,
+            kind="volume",
+            created_by="U1",
+            total=args.images,
+            params={"settings": settings, "images": images},
+        )
+    sync()
+    start = time.perf_counter()
+    while worker.run_once():
+        pass
+    sync()
+    runner_rate = args.images / (time.perf_counter() - start)
+
+    from bot.runner.backend import GenTask
+
+    task = GenTask(
+        "a courier at dawn", "", 7, args.steps, 7.5, args.size, args.size, settings["scheduler"]
+    )
+    first, again = backend.text_to_image([task])[0], backend.text_to_image([task])[0]
+    in_batch = backend.text_to_image(
+        [task]
+        + [
+            GenTask(
+                f"other {i}", "", i, args.steps, 7.5, args.size, args.size, settings["scheduler"]
+            )
+            for i in range(best - 1)
+        ]
+    )[0]
+
+    print(
+        f"plain diffusers: batch 1 {rates[1]:.2f} img/s, best batch {best} {rates[best]:.2f} img/s"
+    )
+    print(
+        f"atelier runner, {args.images}-image volume run at batch {best}: {runner_rate:.2f} img/s"
+    )
+    print(
+        f"runner / plain best batch: {runner_rate / rates[best]:.2f}x (target >= 1.4x); runner / plain batch 1: {runner_rate / rates[1]:.2f}x"
+    )
+    print(
+        f"reproducibility on this setup: same task twice mean/max diff {pixel_diff(first, again)}, alone vs in batch {pixel_diff(first, in_batch)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
