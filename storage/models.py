@@ -298,3 +298,34 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SlackMessage(Base):
+    """What each message the bot posted is about, so clicks and emoji find their target."""
+
+    __tablename__ = "slack_messages"
+    __table_args__ = (UniqueConstraint("channel_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    project_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    job_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    image_id: Mapped[int | None] = mapped_column(Integer)
+    recipe_id: Mapped[int | None] = mapped_column(Integer)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GateDraft(Base):
+    """Boxes ticked and alt text typed on a gate message before the decision."""
+
+    __tablename__ = "gate_drafts"
+
+    image_id: Mapped[int] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
+    )
+    ticked: Mapped[list[str]] = mapped_column(JSON, default=list)
+    alt_text: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -43,16 +43,27 @@ SHORT: dict[GateItem, str] = {
 }
 
 
+_SYNONYMS: dict[str, GateItem] = {
+    "people": GateItem.PEOPLE_LOGOS_ARTISTS,
+    "logos": GateItem.PEOPLE_LOGOS_ARTISTS,
+    "logo": GateItem.PEOPLE_LOGOS_ARTISTS,
+    "artists": GateItem.PEOPLE_LOGOS_ARTISTS,
+    "artist": GateItem.PEOPLE_LOGOS_ARTISTS,
+    "alt": GateItem.ALT_TEXT,
+    "accessibility": GateItem.ALT_TEXT,
+    "offensive": GateItem.CONTENT,
+    "bias": GateItem.CONTENT,
+    "recipe": GateItem.LOGGED,
+}
+
+
 def item_named(text: str) -> GateItem | None:
-    """Accept an item by its value or its short name (`license`, `alt text`, …)."""
-    wanted = text.strip().lower().replace("-", " ").replace("_", " ")
+    """An item by its value, its short name (`license`, `alt text`, …) or a synonym."""
+    wanted = " ".join(text.strip().lower().replace("_", " ").split())
     for item in GateItem:
-        if wanted in (item.value.replace("_", " "), SHORT[item].replace("/", " "), SHORT[item]):
+        if wanted in (item.value.replace("_", " "), SHORT[item]):
             return item
-    for item in GateItem:
-        if SHORT[item].split("/")[0] == wanted or wanted.startswith(SHORT[item].split("/")[0]):
-            return item
-    return None
+    return _SYNONYMS.get(wanted)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook import errors
@@ -26,13 +27,16 @@ from storage import outbox, prompt_log, queries, queue
 from storage.models import (
     AuditEntry,
     ChannelSettings,
+    GateDraft,
     GateReview,
     Image,
     Job,
     PlayRun,
+    ProcessedEvent,
     Project,
     Ranking,
     Recipe,
+    SlackMessage,
     utcnow,
 )
 
@@ -1135,6 +1139,14 @@ class PlaybookService:
             if job is None or job.applied_at is not None or job.status not in ("done", "failed"):
                 return None
             job.applied_at = self.clock()
+            outbox.add(
+                s,
+                channel_id=job.channel_id,
+                project_id=job.project_id,
+                kind="job_result",
+                payload={"job_id": job.id},
+                dedupe_key=f"job:{job.id}",
+            )
             project = s.get(Project, job.project_id) if job.project_id else None
             images = list(
                 s.scalars(select(Image).where(Image.job_id == job.id).order_by(Image.job_index))
@@ -1306,6 +1318,158 @@ class PlaybookService:
                     .where(AuditEntry.project_id == project_id)
                     .order_by(AuditEntry.id)
                 )
+            )
+
+    # ---- conversation plumbing (what the Slack adapter needs remembered) ------------------
+
+    def first_delivery(self, event_id: str) -> bool:
+        """True the first time an event id is seen; Slack's retries of it return False."""
+        try:
+            with self._tx() as s:
+                s.add(ProcessedEvent(event_id=event_id, received_at=self.clock()))
+                s.flush()
+            return True
+        except IntegrityError:
+            return False
+
+    def remember_message(
+        self,
+        channel_id: str,
+        ts: str,
+        kind: str,
+        *,
+        project_id: int | None = None,
+        job_id: int | None = None,
+        image_id: int | None = None,
+        recipe_id: int | None = None,
+        shown: int = 0,
+    ) -> None:
+        with self._tx() as s:
+            s.add(
+                SlackMessage(
+                    channel_id=channel_id,
+                    ts=ts,
+                    kind=kind,
+                    project_id=project_id,
+                    job_id=job_id,
+                    image_id=image_id,
+                    recipe_id=recipe_id,
+                    shown=shown,
+                    created_at=self.clock(),
+                )
+            )
+
+    def message(self, channel_id: str, ts: str) -> SlackMessage | None:
+        with self._tx() as s:
+            return s.scalars(
+                select(SlackMessage).where(
+                    SlackMessage.channel_id == channel_id, SlackMessage.ts == ts
+                )
+            ).first()
+
+    def progress_message(self, job_id: int) -> SlackMessage | None:
+        with self._tx() as s:
+            return s.scalars(
+                select(SlackMessage).where(
+                    SlackMessage.job_id == job_id, SlackMessage.kind == "progress"
+                )
+            ).first()
+
+    def mark_shown(self, message_id: int, shown: int) -> None:
+        with self._tx() as s:
+            row = s.get(SlackMessage, message_id)
+            if row is not None:
+                row.shown = shown
+
+    def save_gate_draft(
+        self,
+        project_id: int,
+        user: str,
+        number: int,
+        *,
+        ticked: set[GateItem] | None = None,
+        alt_text: str | None = None,
+    ) -> GateDraft:
+        """The Reviewer's boxes and alt text so far, so an emoji decision can use them."""
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            self._require(project, user, Role.REVIEWER, "tick the gate checklist")
+            image = self._image(s, project, number)
+            draft = s.get(GateDraft, image.id) or GateDraft(image_id=image.id, ticked=[])
+            if ticked is not None:
+                draft.ticked = sorted(item.value for item in ticked)
+            if alt_text is not None:
+                draft.alt_text = alt_text
+            s.add(draft)
+            return draft
+
+    def gate_draft(self, project_id: int, number: int) -> GateDraft | None:
+        with self._tx() as s:
+            image = self._image(s, self._project(s, project_id), number)
+            return s.get(GateDraft, image.id)
+
+    def job(self, job_id: int) -> Job | None:
+        with self._tx() as s:
+            return s.get(Job, job_id)
+
+    def job_images(self, job_id: int) -> list[Image]:
+        with self._tx() as s:
+            return list(
+                s.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index))
+            )
+
+    def image(self, project_id: int, number: int) -> Image:
+        with self._tx() as s:
+            return self._image(s, self._project(s, project_id), number)
+
+    def image_by_id(self, image_id: int) -> Image | None:
+        with self._tx() as s:
+            return s.get(Image, image_id)
+
+    def active_jobs(self) -> list[Job]:
+        with self._tx() as s:
+            return list(
+                s.scalars(
+                    select(Job).where(
+                        Job.status.in_(("queued", "running")), Job.project_id.is_not(None)
+                    )
+                )
+            )
+
+    def unapplied_jobs(self) -> list[int]:
+        with self._tx() as s:
+            stmt = (
+                select(Job.id)
+                .where(Job.applied_at.is_(None), Job.status.in_(("done", "failed")))
+                .order_by(Job.id)
+            )
+            return list(s.scalars(stmt))
+
+    def latest_project(self, channel_id: str) -> Project | None:
+        with self._tx() as s:
+            stmt = (
+                select(Project).where(Project.channel_id == channel_id).order_by(Project.id.desc())
+            )
+            return s.scalars(stmt).first()
+
+    def notify(self, project: Project, text: str, *, dedupe_key: str | None = None) -> None:
+        """Say something in the project's thread, through the outbox."""
+        with self._tx() as s:
+            outbox.add(
+                s,
+                channel_id=project.channel_id,
+                project_id=project.id,
+                kind="notice",
+                payload={"text": text},
+                dedupe_key=dedupe_key,
+            )
+
+    def refresh_root(self, project_id: int) -> None:
+        """Queue an in-place update of the project's root message (the play tracker)."""
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            outbox.add(
+                s, channel_id=project.channel_id, project_id=project.id, kind="root", payload={}
             )
 
     # ---- internals ----------------------------------------------------------------------

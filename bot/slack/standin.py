@@ -1,0 +1,918 @@
+"""A local Slack: the Web API methods Atelier calls, and signed delivery of what people do.
+
+It keeps a workspace in memory (channels, threads, files, ephemerals, modals), answers with
+Slack's response shapes and error codes, can be told to fail (429 with Retry-After, 500s,
+slow answers), and sends the app correctly signed slash commands, events and interactions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_CHECKBOX_OPTIONS = 10
+MAX_MODAL_TITLE = 24
+
+
+def sign(secret: str, timestamp: str, body: str) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Failure:
+    status: int
+    retry_after: int | None = None
+    delay: float = 0.0
+    times: int = 1
+
+
+@dataclass
+class Delivery:
+    """What the app answered to something delivered to it."""
+
+    status: int
+    body: str
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body.strip().startswith("{") else {}
+
+
+@dataclass
+class Workspace:
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    triggers: dict[str, float] = field(default_factory=dict)
+    ui_state: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+class SlackError(Exception):
+    def __init__(self, code: str, status: int = 200, **extra: Any) -> None:
+        super().__init__(code)
+        self.code, self.status, self.extra = code, status, extra
+
+
+class SlackStandIn:
+    """Start it, point the app's SLACK_API_URL at `api_url`, and tell it where the app listens."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-standin-token",
+        signing_secret: str = "standin-signing-secret",
+        team_id: str = "T0ATELIER",
+        bot_user_id: str = "UATELIERBOT",
+        users: dict[str, str] | None = None,
+    ) -> None:
+        self.token = token
+        self.signing_secret = signing_secret
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = "B0ATELIER"
+        self.users = users or {}
+        self.app_url: str | None = None
+        self.ws = Workspace()
+        self.failures: dict[str, list[Failure]] = {}
+        self._lock = threading.RLock()
+        self._clock = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self.on_post: Callable[[str, dict[str, Any]], None] | None = None
+
+    # ---- server -------------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> str:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                standin._serve_get(self)
+
+            def do_POST(self) -> None:  # noqa: N802
+                standin._serve_post(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, daemon=True, name="slack-standin"
+        ).start()
+        return self.api_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() the stand-in first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def fail(
+        self,
+        method: str,
+        status: int,
+        *,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls of `method` answer `status` (429 sends Retry-After)."""
+        with self._lock:
+            self.failures.setdefault(method, []).append(Failure(status, retry_after, delay, times))
+
+    # ---- HTTP plumbing ------------------------------------------------------------------
+
+    def _reply(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def _serve_get(self, handler: BaseHTTPRequestHandler) -> None:
+        path = urllib.parse.urlparse(handler.path).path
+        if path.startswith("/files/"):
+            if handler.headers.get("Authorization") != f"Bearer {self.token}":
+                self._reply(handler, 302, b"", "text/html", {"Location": "/login"})
+                return
+            file = self.ws.files.get(path.split("/")[2])
+            if file is None or not file["complete"]:
+                self._reply(handler, 404, b"not found", "text/plain")
+                return
+            self._reply(handler, 200, file["data"], file["mimetype"])
+            return
+        self._reply(handler, 404, b"not found", "text/plain")
+
+    def _serve_post(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        path = urllib.parse.urlparse(handler.path).path
+        if path.startswith("/upload/"):
+            self._receive_upload(handler, path.split("/")[2], raw)
+            return
+        if path.startswith("/respond/"):
+            self._receive_response_url(handler, path.split("/")[2], raw)
+            return
+        if not path.startswith("/api/"):
+            self._reply(handler, 404, b"not found", "text/plain")
+            return
+        method = path.removeprefix("/api/")
+        params = self._params(handler, raw)
+        with self._lock:
+            self.ws.calls.append((method, params))
+            pending = self.failures.get(method)
+            failure = pending[0] if pending else None
+            if failure is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    pending.pop(0)  # type: ignore[union-attr]
+        if failure is not None:
+            if failure.delay:
+                time.sleep(failure.delay)
+            if failure.status == 429:
+                body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                self._reply(
+                    handler, 429, body, headers={"Retry-After": str(failure.retry_after or 1)}
+                )
+                return
+            if failure.status >= 500:
+                self._reply(
+                    handler, failure.status, b"<html>Internal Server Error</html>", "text/html"
+                )
+                return
+        auth = handler.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() or params.get("token")
+        try:
+            if not token:
+                raise SlackError("not_authed")
+            if token != self.token:
+                raise SlackError("invalid_auth")
+            api = getattr(self, "api_" + method.replace(".", "_"), None)
+            if api is None:
+                raise SlackError("unknown_method", 404)
+            with self._lock:
+                result = api(params)
+            body = json.dumps({"ok": True, **result}).encode()
+            self._reply(handler, 200, body)
+        except SlackError as error:
+            payload = {"ok": False, "error": error.code, **error.extra}
+            self._reply(handler, error.status, json.dumps(payload).encode())
+
+    @staticmethod
+    def _params(handler: BaseHTTPRequestHandler, raw: bytes) -> dict[str, Any]:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(handler.path).query))
+        content_type = handler.headers.get("Content-Type", "")
+        if "json" in content_type and raw:
+            return {**query, **json.loads(raw)}
+        form = dict(urllib.parse.parse_qsl(raw.decode())) if raw else {}
+        for key in ("blocks", "attachments", "view", "files", "metadata"):
+            if isinstance(form.get(key), str):
+                try:
+                    form[key] = json.loads(form[key])
+                except json.JSONDecodeError as error:
+                    raise SlackError("invalid_arguments") from error
+        return {**query, **form}
+
+    # ---- Web API methods ----------------------------------------------------------------
+
+    def _ts(self) -> str:
+        return f"{1_760_000_000 + next(self._clock)}.{next(self._ids):06d}"
+
+    def _channel(self, params: dict[str, Any], key: str = "channel") -> str:
+        channel = params.get(key)
+        if not channel:
+            raise SlackError("channel_not_found")
+        return str(channel)
+
+    def _validate_blocks(self, blocks: Any) -> None:
+        if blocks is None:
+            return
+        if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+            raise SlackError("invalid_blocks", errors=[f"must be no more than {MAX_BLOCKS} items"])
+        for index, block in enumerate(blocks):
+            kind = block.get("type")
+            if kind == "section":
+                text = (block.get("text") or {}).get("text", "")
+                if len(text) > MAX_SECTION_TEXT:
+                    raise SlackError(
+                        "invalid_blocks",
+                        errors=[
+                            f"must be less than {MAX_SECTION_TEXT + 1} characters [json-pointer:/blocks/{index}/text]"
+                        ],
+                    )
+            if kind == "image":
+                file = (block.get("slack_file") or {}).get("id")
+                if file is not None and not self.ws.files.get(file, {}).get("complete"):
+                    raise SlackError(
+                        "invalid_blocks",
+                        errors=[f"invalid slack file [json-pointer:/blocks/{index}/slack_file]"],
+                    )
+            for element in block.get("elements", []) + (
+                [block["element"]] if "element" in block else []
+            ):
+                if (
+                    element.get("type") == "checkboxes"
+                    and len(element.get("options", [])) > MAX_CHECKBOX_OPTIONS
+                ):
+                    raise SlackError(
+                        "invalid_blocks",
+                        errors=[
+                            f"must be no more than {MAX_CHECKBOX_OPTIONS} items [json-pointer:/blocks/{index}]"
+                        ],
+                    )
+
+    def api_auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://atelier-standin.slack.com/",
+            "team": "Atelier stand-in",
+            "user": "atelier",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - Slack's name
+        channel = self._channel(params)
+        if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
+            raise SlackError("no_text")
+        self._validate_blocks(params.get("blocks"))
+        thread = params.get("thread_ts")
+        if thread and not self._find(channel, str(thread)):
+            raise SlackError("thread_not_found")
+        message = self._add_message(
+            channel,
+            {
+                "type": "message",
+                "bot_id": self.bot_id,
+                "user": self.bot_user_id,
+                "app_id": "A0ATELIER",
+                "text": params.get("text", ""),
+                "blocks": params.get("blocks") or [],
+                "thread_ts": thread,
+            },
+        )
+        return {"channel": channel, "ts": message["ts"], "message": message}
+
+    def api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(params)
+        message = self._find(channel, str(params.get("ts")))
+        if message is None:
+            raise SlackError("message_not_found")
+        if message.get("bot_id") != self.bot_id:
+            raise SlackError("cant_update_message")
+        self._validate_blocks(params.get("blocks"))
+        if "text" in params:
+            message["text"] = params["text"]
+        if "blocks" in params:
+            message["blocks"] = params["blocks"] or []
+        message["edited"] = {"user": self.bot_user_id, "ts": self._ts()}
+        self.ws.ui_state.pop(f"{channel}:{message['ts']}", None)
+        return {
+            "channel": channel,
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": message,
+        }
+
+    def api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = self._channel(params)
+        if not params.get("user"):
+            raise SlackError("user_not_in_channel")
+        if not params.get("text") and not params.get("blocks"):
+            raise SlackError("no_text")
+        self._validate_blocks(params.get("blocks"))
+        ts = self._ts()
+        self.ws.ephemerals.append(
+            {
+                "channel": channel,
+                "user": params["user"],
+                "text": params.get("text", ""),
+                "blocks": params.get("blocks") or [],
+                "thread_ts": params.get("thread_ts"),
+                "ts": ts,
+            }
+        )
+        return {"message_ts": ts}
+
+    def api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        trigger = params.get("trigger_id")
+        issued = self.ws.triggers.pop(str(trigger), None)
+        if issued is None:
+            raise SlackError("invalid_trigger_id")
+        if time.monotonic() - issued > 3:
+            raise SlackError("expired_trigger_id")
+        view = params.get("view") or {}
+        title = (view.get("title") or {}).get("text", "")
+        if not title or len(title) > MAX_MODAL_TITLE:
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={
+                    "messages": [
+                        f"[ERROR] must be less than {MAX_MODAL_TITLE + 1} characters [json-pointer:/view/title/text]"
+                    ]
+                },
+            )
+        self._validate_blocks(view.get("blocks"))
+        view_id = f"V{next(self._ids):08d}"
+        stored = {**view, "id": view_id, "state": {"values": {}}, "team_id": self.team_id}
+        self.ws.views[view_id] = stored
+        return {"view": stored}
+
+    def api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        filename, length = params.get("filename"), params.get("length")
+        if not filename or length is None:
+            raise SlackError("invalid_arguments")
+        file_id = f"F{next(self._ids):08d}"
+        self.ws.files[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "title": filename,
+            "length": int(length),
+            "data": b"",
+            "complete": False,
+            "uploaded": False,
+            "mimetype": _mimetype(str(filename)),
+        }
+        return {"upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _receive_upload(self, handler: BaseHTTPRequestHandler, file_id: str, raw: bytes) -> None:
+        with self._lock:
+            file = self.ws.files.get(file_id)
+            if file is None:
+                self._reply(handler, 404, b"file not found", "text/plain")
+                return
+            file["data"], file["uploaded"] = raw, True
+        self._reply(handler, 200, f"OK - {len(raw)}".encode(), "text/plain")
+
+    def api_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        items = params.get("files")
+        if isinstance(items, str):
+            items = json.loads(items)
+        if not items:
+            raise SlackError("invalid_arguments")
+        done = []
+        for item in items:
+            file = self.ws.files.get(item.get("id"))
+            if file is None:
+                raise SlackError("file_not_found")
+            if not file["uploaded"]:
+                raise SlackError("file_upload_size_mismatch" if file["data"] else "file_not_found")
+            if len(file["data"]) != file["length"]:
+                raise SlackError("file_upload_size_mismatch")
+            file["complete"] = True
+            file["title"] = item.get("title") or file["name"]
+            done.append(self._file_json(file))
+        channel = params.get("channel_id")
+        if channel:
+            self._add_message(
+                str(channel),
+                {
+                    "type": "message",
+                    "subtype": None,
+                    "bot_id": self.bot_id,
+                    "user": self.bot_user_id,
+                    "text": params.get("initial_comment", ""),
+                    "files": done,
+                    "thread_ts": params.get("thread_ts"),
+                    "upload": True,
+                },
+            )
+            for file in done:
+                self.ws.files[file["id"]]["channels"] = [channel]
+        return {"files": done}
+
+    def api_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        file = self.ws.files.get(str(params.get("file")))
+        if file is None or not file["complete"]:
+            raise SlackError("file_not_found")
+        return {"file": self._file_json(file)}
+
+    def _file_json(self, file: dict[str, Any]) -> dict[str, Any]:
+        url = f"{self.base_url}/files/{file['id']}/{urllib.parse.quote(file['name'])}"
+        return {
+            "id": file["id"],
+            "name": file["name"],
+            "title": file["title"],
+            "mimetype": file["mimetype"],
+            "filetype": file["name"].rsplit(".", 1)[-1],
+            "size": len(file["data"]),
+            "url_private": url,
+            "url_private_download": url,
+            "permalink": url,
+            "user": file.get("user", self.bot_user_id),
+        }
+
+    def api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(self._channel(params), str(params.get("timestamp")))
+        if message is None:
+            raise SlackError("message_not_found")
+        message.setdefault("reactions", []).append(
+            {"name": params.get("name"), "users": [self.bot_user_id]}
+        )
+        return {}
+
+    def _receive_response_url(self, handler: BaseHTTPRequestHandler, key: str, raw: bytes) -> None:
+        channel, user, thread = urllib.parse.unquote(key).split("|")
+        payload = json.loads(raw or b"{}")
+        with self._lock:
+            if payload.get("response_type") == "in_channel":
+                self._add_message(
+                    channel,
+                    {
+                        "type": "message",
+                        "bot_id": self.bot_id,
+                        "user": self.bot_user_id,
+                        "text": payload.get("text", ""),
+                        "blocks": payload.get("blocks") or [],
+                        "thread_ts": thread or None,
+                    },
+                )
+            else:
+                self.ws.ephemerals.append(
+                    {
+                        "channel": channel,
+                        "user": user,
+                        "text": payload.get("text", ""),
+                        "blocks": payload.get("blocks") or [],
+                        "thread_ts": thread or None,
+                        "ts": self._ts(),
+                    }
+                )
+        self._reply(handler, 200, b"ok", "text/plain")
+
+    # ---- workspace state ----------------------------------------------------------------
+
+    def _add_message(self, channel: str, message: dict[str, Any]) -> dict[str, Any]:
+        message = {k: v for k, v in message.items() if v is not None}
+        message["ts"] = self._ts()
+        message["channel"] = channel
+        self.ws.messages.setdefault(channel, []).append(message)
+        if self.on_post:
+            self.on_post(channel, message)
+        return message
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self.ws.messages.get(channel, []) if m["ts"] == ts), None)
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                m
+                for m in self.ws.messages.get(channel, [])
+                if not m.get("thread_ts") or m["thread_ts"] == m["ts"]
+            ]
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                m
+                for m in self.ws.messages.get(channel, [])
+                if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts
+            ]
+
+    def ephemerals_for(self, user: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [e for e in self.ws.ephemerals if e["user"] == user]
+
+    def calls_of(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [params for name, params in self.ws.calls if name == method]
+
+    def file_bytes(self, file_id: str) -> bytes:
+        return bytes(self.ws.files[file_id]["data"])
+
+    # ---- delivering what people do ------------------------------------------------------
+
+    def _deliver(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        secret: str | None = None,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Delivery:
+        if self.app_url is None:
+            raise RuntimeError("set app_url to where the app listens (…/slack/events)")
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        request = urllib.request.Request(
+            self.app_url,
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": sign(secret or self.signing_secret, stamp, body),
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Delivery(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return Delivery(error.code, error.read().decode())
+
+    def _response_url(self, channel: str, user: str, thread: str) -> str:
+        return f"{self.base_url}/respond/{urllib.parse.quote(f'{channel}|{user}|{thread}')}"
+
+    def _trigger(self) -> str:
+        trigger = f"{next(self._ids)}.{int(time.time())}.{hashlib.sha1(str(time.time()).encode()).hexdigest()[:16]}"
+        self.ws.triggers[trigger] = time.monotonic()
+        return trigger
+
+    def command(self, user: str, channel: str, text: str, **signing: Any) -> Delivery:
+        """`/atelier <text>` typed by `user` in `channel`; the ack body is shown to them."""
+        with self._lock:
+            form = {
+                "token": "legacy-verification-token",
+                "team_id": self.team_id,
+                "team_domain": "atelier",
+                "channel_id": channel,
+                "channel_name": channel.lower(),
+                "user_id": user,
+                "user_name": self.users.get(user, user.lower()),
+                "command": "/atelier",
+                "text": text,
+                "api_app_id": "A0ATELIER",
+                "is_enterprise_install": "false",
+                "response_url": self._response_url(channel, user, ""),
+                "trigger_id": self._trigger(),
+            }
+        delivery = self._deliver(
+            urllib.parse.urlencode(form), "application/x-www-form-urlencoded", **signing
+        )
+        self._record_ack(delivery, channel, user, None)
+        return delivery
+
+    def _record_ack(self, delivery: Delivery, channel: str, user: str, thread: str | None) -> None:
+        data = delivery.json()
+        if delivery.status == 200 and (data.get("text") or data.get("blocks")):
+            with self._lock:
+                self.ws.ephemerals.append(
+                    {
+                        "channel": channel,
+                        "user": user,
+                        "text": data.get("text", ""),
+                        "blocks": data.get("blocks") or [],
+                        "thread_ts": thread,
+                        "ts": self._ts(),
+                    }
+                )
+
+    def _event(
+        self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
+    ) -> Delivery:
+        body = {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": "A0ATELIER",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):010d}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}
+            ],
+        }
+        headers = (
+            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry
+            else None
+        )
+        return self._deliver(json.dumps(body), "application/json", headers=headers)
+
+    def say(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+        event_id: str | None = None,
+    ) -> tuple[dict[str, Any], Delivery]:
+        """A person posts a message (in a thread when `thread_ts`); the app gets the event."""
+        with self._lock:
+            message = self._add_message(
+                channel,
+                {
+                    "type": "message",
+                    "user": user,
+                    "text": text,
+                    "thread_ts": thread_ts,
+                    "files": files,
+                },
+            )
+        event = {
+            "type": "message",
+            "channel": channel,
+            "user": user,
+            "text": text,
+            "ts": message["ts"],
+            "event_ts": message["ts"],
+            "channel_type": "channel",
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        if files:
+            event["subtype"], event["files"] = "file_share", files
+        return message, self._event(event, event_id)
+
+    def upload(
+        self,
+        user: str,
+        channel: str,
+        filename: str,
+        data: bytes,
+        *,
+        thread_ts: str | None = None,
+        text: str = "",
+    ) -> tuple[dict[str, Any], Delivery]:
+        """A person drags a file into the thread."""
+        with self._lock:
+            file_id = f"F{next(self._ids):08d}"
+            self.ws.files[file_id] = {
+                "id": file_id,
+                "name": filename,
+                "title": filename,
+                "length": len(data),
+                "data": data,
+                "complete": True,
+                "uploaded": True,
+                "mimetype": _mimetype(filename),
+                "user": user,
+            }
+            file = self._file_json(self.ws.files[file_id])
+        return self.say(user, channel, text, thread_ts=thread_ts, files=[file])
+
+    def redeliver(self, event: dict[str, Any], event_id: str, retry: int = 1) -> Delivery:
+        """Slack's retry of an event it thinks was not received."""
+        return self._event(event, event_id, retry)
+
+    def react(self, user: str, channel: str, ts: str, name: str) -> Delivery:
+        with self._lock:
+            message = self._find(channel, ts)
+            if message is None:
+                raise KeyError(f"no message {ts} in {channel}")
+            message.setdefault("reactions", []).append({"name": name, "users": [user]})
+        event = {
+            "type": "reaction_added",
+            "user": user,
+            "reaction": name,
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "item_user": message.get("user"),
+            "event_ts": self._ts(),
+        }
+        return self._event(event)
+
+    def mention(self, user: str, channel: str, text: str) -> Delivery:
+        with self._lock:
+            message = self._add_message(
+                channel, {"type": "message", "user": user, "text": f"<@{self.bot_user_id}> {text}"}
+            )
+        return self._event(
+            {
+                "type": "app_mention",
+                "user": user,
+                "text": message["text"],
+                "channel": channel,
+                "ts": message["ts"],
+                "event_ts": message["ts"],
+            }
+        )
+
+    # ---- interactive elements -----------------------------------------------------------
+
+    def element(self, channel: str, ts: str, action_id: str) -> tuple[str, dict[str, Any]]:
+        """The (block_id, element) with this action_id in a message."""
+        message = self._find(channel, ts)
+        if message is None:
+            raise KeyError(f"no message {ts} in {channel}")
+        for block in message.get("blocks", []):
+            for element in (
+                block.get("elements", [])
+                + ([block["accessory"]] if "accessory" in block else [])
+                + ([block["element"]] if "element" in block else [])
+            ):
+                if element.get("action_id") == action_id:
+                    return block.get("block_id", ""), element
+        raise KeyError(f"no element {action_id} in message {ts}")
+
+    def set_state(
+        self, channel: str, ts: str, action_id: str, value: Any, *, dispatch_user: str | None = None
+    ) -> Delivery | None:
+        """Tick boxes, pick an option or type into an input of a message, as a person would."""
+        block_id, element = self.element(channel, ts, action_id)
+        state = _state_for(element, value)
+        with self._lock:
+            self.ws.ui_state.setdefault(f"{channel}:{ts}", {}).setdefault(block_id, {})[
+                action_id
+            ] = state
+        if dispatch_user and (
+            element["type"] in ("checkboxes", "static_select", "radio_buttons")
+            or element.get("dispatch_action")
+        ):
+            return self._block_action(
+                dispatch_user,
+                channel,
+                ts,
+                block_id,
+                {**state, "action_id": action_id, "block_id": block_id},
+            )
+        return None
+
+    def press(
+        self, user: str, channel: str, ts: str, action_id: str, value: str | None = None
+    ) -> Delivery:
+        """Click a button (or choose from an overflow/select) in a message."""
+        block_id, element = self.element(channel, ts, action_id)
+        action = {
+            "type": element["type"],
+            "action_id": action_id,
+            "block_id": block_id,
+            "action_ts": str(time.time()),
+        }
+        if element["type"] == "button":
+            action["value"] = element.get("value", "")
+            action["text"] = element.get("text")
+        else:
+            action.update(_state_for(element, value))
+        return self._block_action(user, channel, ts, block_id, action)
+
+    def _block_action(
+        self, user: str, channel: str, ts: str, block_id: str, action: dict[str, Any]
+    ) -> Delivery:
+        with self._lock:
+            message = self._find(channel, ts)
+            assert message is not None
+            payload = {
+                "type": "block_actions",
+                "user": {
+                    "id": user,
+                    "username": self.users.get(user, user.lower()),
+                    "team_id": self.team_id,
+                },
+                "api_app_id": "A0ATELIER",
+                "token": "legacy-verification-token",
+                "team": {"id": self.team_id, "domain": "atelier"},
+                "container": {
+                    "type": "message",
+                    "message_ts": ts,
+                    "channel_id": channel,
+                    "is_ephemeral": False,
+                    "thread_ts": message.get("thread_ts"),
+                },
+                "trigger_id": self._trigger(),
+                "channel": {"id": channel, "name": channel.lower()},
+                "message": message,
+                "state": {
+                    "values": json.loads(json.dumps(self.ws.ui_state.get(f"{channel}:{ts}", {})))
+                },
+                "response_url": self._response_url(channel, user, message.get("thread_ts") or ts),
+                "actions": [action],
+            }
+        return self._deliver(
+            urllib.parse.urlencode({"payload": json.dumps(payload)}),
+            "application/x-www-form-urlencoded",
+        )
+
+    def submit(self, user: str, view_id: str, values: dict[str, Any]) -> Delivery:
+        """Fill a modal's inputs by action_id and press its submit button."""
+        with self._lock:
+            view = self.ws.views[view_id]
+            state: dict[str, dict[str, Any]] = {}
+            for block in view.get("blocks", []):
+                element = block.get("element")
+                if element and element.get("action_id") in values:
+                    state.setdefault(block["block_id"], {})[element["action_id"]] = _state_for(
+                        element, values[element["action_id"]]
+                    )
+            payload = {
+                "type": "view_submission",
+                "team": {"id": self.team_id, "domain": "atelier"},
+                "user": {
+                    "id": user,
+                    "username": self.users.get(user, user.lower()),
+                    "team_id": self.team_id,
+                },
+                "api_app_id": "A0ATELIER",
+                "token": "legacy-verification-token",
+                "trigger_id": self._trigger(),
+                "view": {**view, "state": {"values": state}},
+            }
+        delivery = self._deliver(
+            urllib.parse.urlencode({"payload": json.dumps(payload)}),
+            "application/x-www-form-urlencoded",
+        )
+        if delivery.status == 200 and not delivery.json().get("response_action"):
+            with self._lock:
+                self.ws.views.pop(view_id, None)
+        return delivery
+
+    def latest_view(self) -> dict[str, Any]:
+        with self._lock:
+            return list(self.ws.views.values())[-1]
+
+
+def _state_for(element: dict[str, Any], value: Any) -> dict[str, Any]:
+    """The state Slack reports for an element given what a person chose or typed."""
+    kind = element["type"]
+    if kind == "checkboxes":
+        ticked = [o for o in element.get("options", []) if o["value"] in (value or [])]
+        return {"type": kind, "selected_options": ticked}
+    if kind in ("static_select", "radio_buttons", "overflow"):
+        options: list[dict[str, Any]] = element.get("options") or [
+            o for g in element.get("option_groups", []) for o in g["options"]
+        ]
+        picked = [o for o in options if o["value"] == value]
+        if not picked:
+            raise KeyError(f"no option {value!r} in {element.get('action_id')}")
+        return {"type": kind, "selected_option": picked[0]}
+    if kind == "plain_text_input":
+        return {"type": kind, "value": value}
+    raise KeyError(f"cannot set a {kind}")
+
+
+def _mimetype(filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower()
+    return {
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "gif": "image/gif",
+        "webp": "image/webp",
+        "txt": "text/plain",
+    }.get(ext, "application/octet-stream")
