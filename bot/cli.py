@@ -75,6 +75,13 @@ def cmd_runner(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    serve(config, http=args.http, port=args.port, host=args.host, runner=not args.no_runner)
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """A database URL with any password hidden."""
     if "@" in url and "://" in url:
@@ -93,6 +100,19 @@ def parser() -> argparse.ArgumentParser:
         epilog="Settings come from the environment or a .env file; see README.md.",
     )
     sub = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode, or --http)")
+    serve.add_argument(
+        "--http", action="store_true", help="serve HTTP: POST /slack/events, GET /healthz"
+    )
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP address to bind (default all)")
+    serve.add_argument(
+        "--no-runner",
+        action="store_true",
+        help="don't render in this process; run `atelier runner` elsewhere",
+    )
+    serve.set_defaults(run=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=cmd_migrate)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,17 +43,24 @@ def add(
     return message
 
 
-def due(session: Session, *, now: datetime | None = None, limit: int = 20) -> list[OutboxMessage]:
+def claim(
+    session: Session, *, now: datetime | None = None, limit: int = 20, lease_seconds: float = 120.0
+) -> list[OutboxMessage]:
+    """Take due messages for sending; one whose sender died is due again when its lease ends."""
     now = now or utcnow()
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now),
     )
+    stmt = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
+    messages = list(session.scalars(stmt))
+    for message in messages:
+        message.status = "sending"
+        message.next_attempt_at = now + timedelta(seconds=lease_seconds)
+    session.flush()
+    return messages
 
 
 def mark_sent(message: OutboxMessage, result: dict[str, Any]) -> None:
@@ -65,6 +72,7 @@ def mark_sent(message: OutboxMessage, result: dict[str, Any]) -> None:
 
 def retry_later(message: OutboxMessage, error: str, *, delay: float | None = None) -> None:
     """Back off exponentially (or as Slack asked); a message is never dropped for a transient error."""
+    message.status = "pending"
     message.attempts += 1
     message.last_error = error
     wait = delay if delay is not None else min(300.0, 0.5 * 2 ** min(message.attempts, 10))

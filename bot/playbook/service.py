@@ -1464,6 +1464,30 @@ class PlaybookService:
                 dedupe_key=dedupe_key,
             )
 
+    def post_gate(self, project_id: int, number: int) -> None:
+        """Queue the gate message for an image."""
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            outbox.add(
+                s,
+                channel_id=project.channel_id,
+                project_id=project.id,
+                kind="gate",
+                payload={"number": number},
+            )
+
+    def post_repair(self, project_id: int, number: int) -> None:
+        """Queue the message showing a new version of an image."""
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            outbox.add(
+                s,
+                channel_id=project.channel_id,
+                project_id=project.id,
+                kind="repair",
+                payload={"number": number},
+            )
+
     def refresh_root(self, project_id: int) -> None:
         """Queue an in-place update of the project's root message (the play tracker)."""
         with self._tx() as s:

@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runner.backend import Backend, GenTask, OutOfMemory
-from bot.runner.images import Tile, contact_sheet, grid_mask, pixel_diff, read_png, to_png
+from bot.runner.images import Tile, contact_sheet, grid_mask, pixel_diff
 from storage import prompt_log, queue
 from storage.files import ImageStore, StoreError
 from storage.models import Image, Job, Recipe
+from storage.pngs import read_png, to_png
 
 log = logging.getLogger("atelier.runner")
 

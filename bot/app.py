@@ -1,0 +1,51 @@
+"""The Bolt app factory and the Slack client every part shares."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Config
+from bot.playbook.service import PlaybookService
+from handlers import actions, commands, messages, reactions, views
+from handlers.context import Atelier
+from storage.files import ImageStore
+
+
+def make_client(config: Config) -> WebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries 5xx and dropped connections."""
+    if not config.slack_bot_token:
+        raise SystemExit(
+            "SLACK_BOT_TOKEN is not set. Create the app from manifest.yml and copy its bot token (xoxb-…)."
+        )
+    return WebClient(
+        token=config.slack_bot_token,
+        base_url=config.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(
+    config: Config, service: PlaybookService, store: ImageStore, client: WebClient
+) -> tuple[App, Atelier]:
+    if not config.slack_signing_secret:
+        raise SystemExit(
+            "SLACK_SIGNING_SECRET is not set. Copy it from the app's Basic Information page."
+        )
+    app = App(
+        client=client, signing_secret=config.slack_signing_secret, process_before_response=False
+    )
+    atelier = Atelier(service, store, client)
+    for module in (commands, messages, actions, views, reactions):
+        module.register(app, atelier)
+    return app, atelier

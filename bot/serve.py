@@ -1,0 +1,135 @@
+"""`atelier serve`: the Bolt app over HTTP or Socket Mode, plus the dispatcher and a runner."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.app import create_app, make_client
+from bot.config import Config
+from bot.dispatch import Dispatcher
+from bot.playbook.service import PlaybookService
+from bot.runner.worker import Worker
+from handlers.context import Atelier
+from storage.db import make_engine, make_sessions, migrate
+from storage.files import ImageStore
+
+log = logging.getLogger("atelier.serve")
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+def health_app(
+    slack: SlackRequestHandler, engine: Engine
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    """WSGI: `GET /healthz` answers itself; everything else goes to Bolt (`POST /slack/events`)."""
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                status, body = "200 OK", {"ok": True, "database": "ok"}
+            except Exception as error:
+                status, body = (
+                    "503 Service Unavailable",
+                    {"ok": False, "database": type(error).__name__},
+                )
+            data = json.dumps(body).encode()
+            start_response(
+                status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+            )
+            return [data]
+        return slack(environ, start_response)  # type: ignore[arg-type]
+
+    return wsgi
+
+
+@dataclass
+class Server:
+    """Everything `serve` runs, built once so the demo and tests can run it in-process."""
+
+    config: Config
+    engine: Engine
+    app: App
+    atelier: Atelier
+    dispatcher: Dispatcher
+    worker: Worker | None
+
+    @classmethod
+    def build(
+        cls, config: Config, *, runner: bool = True, dispatch_interval: float = 0.5
+    ) -> Server:
+        engine = make_engine(config.database_url)
+        migrate(engine)
+        sessions = make_sessions(engine)
+        service = PlaybookService(sessions)
+        store = ImageStore(config.image_store)
+        client = make_client(config)
+        app, atelier = create_app(config, service, store, client)
+        dispatcher = Dispatcher(service, sessions, store, client, interval=dispatch_interval)
+        worker = (
+            Worker(sessions, store, _lazy_backend(config.device), poll_seconds=0.5)
+            if runner
+            else None
+        )
+        return cls(config, engine, app, atelier, dispatcher, worker)
+
+    def start_background(self) -> list[threading.Thread]:
+        threads = [threading.Thread(target=self.dispatcher.run, name="dispatcher", daemon=True)]
+        if self.worker is not None:
+            threads.append(threading.Thread(target=self.worker.run, name="runner", daemon=True))
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def stop_background(self) -> None:
+        self.dispatcher.stop.set()
+        if self.worker is not None:
+            self.worker.stop.set()
+
+    def wsgi(self) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+        return health_app(SlackRequestHandler(self.app, path="/slack/events"), self.engine)
+
+
+def _lazy_backend(device: str) -> Callable[[str], Any]:
+    """torch loads on the first job, not at start-up: the bot acks fast and runs without a GPU."""
+
+    def backend_for(model: str) -> Any:
+        from bot.runner.diffusion import backend_for as load
+
+        return load(model, device)
+
+    return backend_for
+
+
+def serve(
+    config: Config, *, http: bool, port: int, host: str, runner: bool, threads: int = 8
+) -> None:
+    server = Server.build(config, runner=runner)
+    server.start_background()
+    try:
+        if http:
+            from waitress import serve as waitress_serve
+
+            log.info("serving HTTP", extra={"host": host, "port": port, "runner": runner})
+            waitress_serve(server.wsgi(), host=host, port=port, threads=threads, ident="atelier")
+        else:
+            if not config.slack_app_token:
+                raise SystemExit(
+                    "Socket Mode needs SLACK_APP_TOKEN (xapp-…, with connections:write). Or run `atelier serve --http`."
+                )
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("serving over Socket Mode", extra={"runner": runner})
+            SocketModeHandler(server.app, config.slack_app_token).start()
+    finally:
+        server.stop_background()

@@ -1,0 +1,1 @@
+"""Thin Bolt listeners, split by kind; each module registers its own (see bot.app)."""

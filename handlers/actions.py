@@ -1,0 +1,213 @@
+"""Buttons, checkboxes and selects on Atelier's messages."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.playbook.errors import PlaybookError
+from bot.playbook.gate import GateItem
+from bot.slack import blocks
+from handlers import verbs
+from handlers.context import Atelier
+
+log = logging.getLogger("atelier.slack")
+Handler = Callable[[Atelier, dict[str, Any], dict[str, Any]], None]
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    container = body.get("container", {})
+    message = body.get("message", {})
+    return (
+        body["user"]["id"],
+        container.get("channel_id") or body["channel"]["id"],
+        message.get("thread_ts") or container.get("thread_ts"),
+    )
+
+
+def _project_image(value: str) -> tuple[int, int]:
+    project, number = value.split(":")
+    return int(project), int(number)
+
+
+def _guarded(atelier: Atelier, work: Handler) -> Callable[..., None]:
+    """Ack first; a refusal reaches the clicker as an ephemeral explanation, nothing changes."""
+
+    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user, channel, thread = _where(body)
+        try:
+            work(atelier, body, action)
+        except PlaybookError as error:
+            atelier.whisper(channel, user, f":no_entry: {error}", thread_ts=thread)
+        except Exception:
+            log.exception("action failed", extra={"action": action.get("action_id")})
+            atelier.whisper(
+                channel,
+                user,
+                ":warning: Something went wrong on our side and nothing was changed.",
+                thread_ts=thread,
+            )
+
+    return listener
+
+
+def rank_open(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    project = atelier.service.project(int(action["value"]))
+    user = body["user"]["id"]
+    if user != project.director:
+        raise PlaybookError(
+            f"Only the Director ({blocks.mention(project.director)}) ranks the moodboard; nothing was changed."
+        )
+    images = [image for image in atelier.service.images(project.id) if image.play == "sprint"]
+    atelier.client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.rank_modal(project, images)
+    )
+
+
+def approve_direction(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    project = atelier.service.project(int(action["value"]))
+    verbs.approve(atelier, project, body["user"]["id"], "direction")
+    atelier.service.refresh_root(project.id)
+
+
+def approve_hero(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    project = atelier.service.project(int(action["value"]))
+    verbs.approve(atelier, project, body["user"]["id"], "hero")
+    atelier.service.refresh_root(project.id)
+
+
+def batch_save(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """Ticked boxes are keepers; everything else in this batch is culled."""
+    project = atelier.service.project(int(action["value"]))
+    shown: list[int] = []
+    kept: list[int] = []
+    for block in body["message"].get("blocks", []):
+        for element in block.get("elements", []):
+            if re.fullmatch(r"keep_\d+", element.get("action_id", "")):
+                shown += [int(option["value"]) for option in element["options"]]
+                state = (
+                    body.get("state", {})
+                    .get("values", {})
+                    .get(block["block_id"], {})
+                    .get(element["action_id"])
+                )
+                chosen = state["selected_options"] if state else element.get("initial_options", [])
+                kept += [int(option["value"]) for option in chosen]
+    culled = [number for number in shown if number not in kept]
+    atelier.service.mark(project.id, body["user"]["id"], keep=kept, cull=culled)
+    atelier.service.notify(
+        project,
+        f":scissors: Kept {', '.join(f'#{n}' for n in kept) or 'none'}; culled {len(culled)}.",
+    )
+    atelier.service.refresh_root(project.id)
+
+
+def upscale_keepers(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    atelier.service.upscale_keepers(int(action["value"]), body["user"]["id"])
+
+
+def fix_open(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    number = int(action["selected_option"]["value"])
+    user, channel, thread = _where(body)
+    project = atelier.project_for(channel, thread, None)
+    if project is None:
+        raise PlaybookError("This batch's project is gone.")
+    if user != project.operator:
+        raise PlaybookError(
+            f"Only the Operator ({blocks.mention(project.operator)}) repairs images; nothing was changed."
+        )
+    spent, budget = atelier.service.budget_of(project.id, number)
+    atelier.client.views_open(
+        trigger_id=body["trigger_id"],
+        view=blocks.fix_modal(project, atelier.service.image(project.id, number), spent, budget),
+    )
+
+
+def gate_boxes(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    _, project_id, number = action["block_id"].split(":")
+    ticked = {GateItem(option["value"]) for option in action.get("selected_options", [])}
+    atelier.service.save_gate_draft(int(project_id), body["user"]["id"], int(number), ticked=ticked)
+
+
+def gate_alt(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    _, project_id, number = action["block_id"].split(":")
+    atelier.service.save_gate_draft(
+        int(project_id), body["user"]["id"], int(number), alt_text=action.get("value") or ""
+    )
+
+
+def _gate_state(
+    body: dict[str, Any], project_id: int, number: int
+) -> tuple[set[GateItem] | None, str | None]:
+    values = body.get("state", {}).get("values", {})
+    boxes = values.get(f"gate_boxes:{project_id}:{number}", {}).get("gate_boxes")
+    alt = values.get(f"gate_alt:{project_id}:{number}", {}).get("gate_alt")
+    ticked = {GateItem(o["value"]) for o in boxes["selected_options"]} if boxes else None
+    return ticked, (alt or {}).get("value") if alt else None
+
+
+def gate_clear(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    project_id, number = _project_image(action["value"])
+    user = body["user"]["id"]
+    ticked, alt = _gate_state(body, project_id, number)
+    draft = atelier.service.gate_draft(project_id, number)
+    if ticked is None:
+        ticked = {GateItem(value) for value in (draft.ticked if draft else [])}
+    if alt is None:
+        alt = draft.alt_text if draft else ""
+    clear(atelier, project_id, user, number, ticked, alt or "")
+
+
+def clear(
+    atelier: Atelier, project_id: int, user: str, number: int, ticked: set[GateItem], alt: str
+) -> None:
+    atelier.service.review(project_id, user, number, decision="clear", ticked=ticked, alt_text=alt)
+    project = atelier.service.project(project_id)
+    atelier.service.notify(
+        project, f":rocket: {blocks.mention(user)} cleared #{number} to ship. Alt text: _{alt}_"
+    )
+    atelier.service.refresh_root(project_id)
+
+
+def gate_sendback(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    project_id, number = _project_image(action["value"])
+    project = atelier.service.project(project_id)
+    if body["user"]["id"] != project.reviewer:
+        raise PlaybookError(
+            f"Only the Reviewer ({blocks.mention(project.reviewer)}) can send an image back; nothing was changed."
+        )
+    atelier.client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.sendback_modal(project, number)
+    )
+
+
+def send_to_gate(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    project_id, number = _project_image(action["value"])
+    verbs.send_to_gate(atelier, atelier.service.project(project_id), body["user"]["id"], number)
+    atelier.service.refresh_root(project_id)
+
+
+def register(app: App, atelier: Atelier) -> None:
+    for name, work in {
+        "rank_open": rank_open,
+        "approve_direction": approve_direction,
+        "approve_hero": approve_hero,
+        "batch_save": batch_save,
+        "upscale_keepers": upscale_keepers,
+        "fix_open": fix_open,
+        "gate_boxes": gate_boxes,
+        "gate_alt": gate_alt,
+        "gate_clear": gate_clear,
+        "gate_sendback": gate_sendback,
+        "send_to_gate": send_to_gate,
+    }.items():
+        app.action(name)(_guarded(atelier, work))
+
+    @app.action(re.compile(r"^keep_\d+$"))
+    def keep_toggle(ack: Ack) -> None:
+        ack()  # the ticks live in the message until "Save keep/cull"

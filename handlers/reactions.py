@@ -1,0 +1,68 @@
+"""Emoji approvals: ✅ approves or clears, ❌ sends back; only the role holder's count."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from bot.playbook.errors import PlaybookError
+from bot.playbook.gate import GateItem
+from bot.slack import blocks
+from handlers import actions, verbs
+from handlers.context import Atelier
+
+log = logging.getLogger("atelier.slack")
+APPROVE, REJECT = "white_check_mark", "x"
+
+
+def register(app: App, atelier: Atelier) -> None:
+    @app.event("reaction_added")
+    def reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if (
+            event.get("reaction") not in (APPROVE, REJECT)
+            or event.get("item", {}).get("type") != "message"
+        ):
+            return
+        if not atelier.service.first_delivery(body.get("event_id", "")):
+            return
+        channel, ts, user = event["item"]["channel"], event["item"]["ts"], event["user"]
+        ref = atelier.service.message(channel, ts)
+        if ref is None or ref.project_id is None:
+            return
+        project = atelier.service.project(ref.project_id)
+        try:
+            if ref.kind == "moodboard" and event["reaction"] == APPROVE:
+                verbs.approve(atelier, project, user, "direction")
+            elif ref.kind == "hero" and event["reaction"] == APPROVE:
+                verbs.approve(atelier, project, user, "hero")
+            elif ref.kind == "gate" and ref.image_id is not None:
+                image = atelier.service.image_by_id(ref.image_id)
+                assert image is not None
+                if user != project.reviewer:
+                    raise PlaybookError(
+                        f"Only the Reviewer ({blocks.mention(project.reviewer)}) decides at the gate; your reaction changed nothing."
+                    )
+                if event["reaction"] == APPROVE:
+                    draft = atelier.service.gate_draft(project.id, image.number)
+                    ticked = {GateItem(value) for value in (draft.ticked if draft else [])}
+                    actions.clear(
+                        atelier,
+                        project.id,
+                        user,
+                        image.number,
+                        ticked,
+                        (draft.alt_text if draft else "") or "",
+                    )
+                else:
+                    atelier.service.notify(
+                        project,
+                        f"{blocks.mention(user)}, which checklist item does #{image.number} fail? Reply `sendback {image.number} <item> <note>` (people/logos/artists, license, content, alt text).",
+                    )
+                return
+            else:
+                return
+            atelier.service.refresh_root(project.id)
+        except PlaybookError as error:
+            atelier.whisper(channel, user, f":no_entry: {error}", thread_ts=project.thread_ts)
