@@ -82,6 +82,13 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(config: Config, args: argparse.Namespace) -> int:
+    from bot.demo import main as demo
+
+    logs.setup("WARNING", config.secrets())
+    return demo(args.out, config)
+
+
 def _safe_url(url: str) -> str:
     """A database URL with any password hidden."""
     if "@" in url and "://" in url:
@@ -113,6 +120,12 @@ def parser() -> argparse.ArgumentParser:
         help="don't render in this process; run `atelier runner` elsewhere",
     )
     serve.set_defaults(run=cmd_serve)
+
+    demo = sub.add_parser("demo", help="run a whole scripted project offline and write it as HTML")
+    demo.add_argument(
+        "--out", default="atelier-demo", help="folder for index.html, images and the recipe card"
+    )
+    demo.set_defaults(run=cmd_demo)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=cmd_migrate)

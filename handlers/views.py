@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.playbook.errors import PlaybookError
+from bot.playbook.errors import NotAuthorized, PlaybookError
 from bot.playbook.gate import SHORT, GateItem
 from bot.playbook.service import parse_cells
 from bot.slack import blocks
@@ -30,6 +30,15 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _explain(atelier: Atelier, project_id: int, user: str, error: PlaybookError) -> None:
+    """A refusal for want of a role also reaches the person in the thread, not only the modal."""
+    if isinstance(error, NotAuthorized):
+        project = atelier.service.project(project_id)
+        atelier.whisper(
+            project.channel_id, user, f":no_entry: {error}", thread_ts=project.thread_ts
+        )
+
+
 def register(app: App, atelier: Atelier) -> None:
     @app.view("rank")
     def rank(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -43,6 +52,7 @@ def register(app: App, atelier: Atelier) -> None:
             atelier.service.rank(project_id, user, numbers)
         except PlaybookError as error:
             ack(response_action="errors", errors={"rank_0": str(error)[:150]})
+            _explain(atelier, project_id, user, error)
             return
         ack()
         project = atelier.service.project(project_id)
@@ -108,6 +118,7 @@ def register(app: App, atelier: Atelier) -> None:
             )
         except PlaybookError as error:
             ack(response_action="errors", errors={"item": str(error)[:150]})
+            _explain(atelier, project_id, user, error)
             return
         ack()
         project = atelier.service.project(project_id)

@@ -23,7 +23,7 @@ from bot.playbook.plays import ORDER, Play, PlayStatus, earlier, info
 from bot.playbook.presets import preset_for
 from bot.playbook.recipe import RecipeCard, check_drift, render, slot_of
 from bot.playbook.roles import Role, Roles
-from storage import outbox, prompt_log, queries, queue
+from storage import channels, outbox, prompt_log, queries, queue
 from storage.models import (
     AuditEntry,
     ChannelSettings,
@@ -134,12 +134,7 @@ class PlaybookService:
             return self._settings(s, channel_id)
 
     def _settings(self, s: Session, channel_id: str) -> ChannelSettings:
-        current = s.get(ChannelSettings, channel_id)
-        if current is None:
-            current = ChannelSettings(channel_id=channel_id)
-            s.add(current)
-            s.flush()
-        return current
+        return channels.ensure(s, channel_id)
 
     def update_settings(self, channel_id: str, user: str, **changes: Any) -> ChannelSettings:
         """Channel defaults; once a Director is set, only they may change them."""

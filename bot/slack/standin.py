@@ -357,6 +357,7 @@ class SlackStandIn:
         ts = self._ts()
         self.ws.ephemerals.append(
             {
+                "ephemeral": True,
                 "channel": channel,
                 "user": params["user"],
                 "text": params.get("text", ""),
@@ -503,6 +504,7 @@ class SlackStandIn:
             else:
                 self.ws.ephemerals.append(
                     {
+                        "ephemeral": True,
                         "channel": channel,
                         "user": user,
                         "text": payload.get("text", ""),
@@ -546,6 +548,10 @@ class SlackStandIn:
     def ephemerals_for(self, user: str) -> list[dict[str, Any]]:
         with self._lock:
             return [e for e in self.ws.ephemerals if e["user"] == user]
+
+    def ephemerals_for_channel(self, channel: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [e for e in self.ws.ephemerals if e["channel"] == channel]
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -623,6 +629,7 @@ class SlackStandIn:
             with self._lock:
                 self.ws.ephemerals.append(
                     {
+                        "ephemeral": True,
                         "channel": channel,
                         "user": user,
                         "text": data.get("text", ""),

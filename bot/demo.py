@@ -1,0 +1,189 @@
+"""`atelier demo`: a whole project through all five plays, through the real listeners, offline."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from bot.config import Config
+from bot.local import LocalSlack
+from bot.slack.transcript import Transcript
+
+CHANNEL = "CDEMO"
+DANA, OMAR, RIA, EDDIE = "UDANA", "UOMAR", "URIA", "UEDDIE"
+NAMES = {
+    DANA: "Dana (Director)",
+    OMAR: "Omar (Operator)",
+    RIA: "Ria (Reviewer)",
+    EDDIE: "Eddie (Editor)",
+}
+
+
+def step(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def run_demo(out: Path, config: Config) -> Path:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    config = replace(
+        config, database_url=f"sqlite:///{out}/demo.db", image_store=str(out / "store")
+    )
+    with LocalSlack(config, NAMES) as local:
+        slack = local.standin
+        step("Dana sets the channel's roles and starts a project")
+        slack.command(
+            DANA, CHANNEL, f"roles director <@{DANA}> operator <@{OMAR}> reviewer <@{RIA}>"
+        )
+        local.ephemeral(DANA, "roles saved")
+        slack.command(
+            DANA, CHANNEL, "new Hero art for the spring courier campaign, warm and hopeful."
+        )
+        thread = local.root(CHANNEL)["ts"]
+
+        step("Play 1, concept sprint: 15 variations across 3 styles")
+        slack.say(
+            OMAR,
+            CHANNEL,
+            "sprint watercolor | flat vector | film photo — a courier cycling at dawn",
+            thread_ts=thread,
+        )
+        board = local.message(CHANNEL, thread, "Moodboard")
+        step("Dana ranks three candidates in the modal, then approves the direction with ✅")
+        slack.press(DANA, CHANNEL, board["ts"], "rank_open")
+        view = local.wait(lambda: slack.ws.views and slack.latest_view(), 10, "the ranking modal")
+        slack.submit(DANA, view["id"], {"rank_0": "3", "rank_1": "1", "rank_2": "11"})
+        local.message(CHANNEL, thread, "ranked #3, #1, #11")
+        slack.react(DANA, CHANNEL, board["ts"], "white_check_mark")
+        local.message(CHANNEL, thread, "approved the direction")
+
+        step("Play 2, lock-in pass: recipe card, hero, reproducibility check")
+        slack.say(OMAR, CHANNEL, "lock 3 negative blurry, text, watermark, logo", thread_ts=thread)
+        hero = local.message(CHANNEL, thread, "Hero #")
+        slack.press(DANA, CHANNEL, hero["ts"], "approve_hero")
+        local.message(CHANNEL, thread, "approved the hero")
+
+        step("Play 3, volume run: 2 slot values × 4, cull, upscale keepers")
+        slack.say(OMAR, CHANNEL, "volume red bike; blue bike x4", thread_ts=thread)
+        batch = local.message(CHANNEL, thread, "Volume batch")
+        numbers = [
+            int(o["value"]) for o in slack.element(CHANNEL, batch["ts"], "keep_0")[1]["options"]
+        ]
+        keepers = [numbers[0], numbers[5]]
+        slack.set_state(CHANNEL, batch["ts"], "keep_0", [str(n) for n in keepers])
+        slack.press(OMAR, CHANNEL, batch["ts"], "batch_save")
+        local.message(CHANNEL, thread, "Kept")
+        slack.press(OMAR, CHANNEL, batch["ts"], "upscale_keepers")
+        upscaled = local.message(CHANNEL, thread, "Upscaled keepers")
+        large = [int(n) for n in re.findall(r"#(\d+)", upscaled["blocks"][0]["text"]["text"])]
+
+        step("Play 4, fix-and-finish: inpaint a region of one keeper")
+        slack.press(OMAR, CHANNEL, batch["ts"], "fix_open", str(keepers[0]))
+        view = local.wait(
+            lambda: (
+                slack.ws.views
+                and slack.latest_view()["callback_id"] == "fix"
+                and slack.latest_view()
+            ),
+            10,
+            "the fix modal",
+        )
+        slack.submit(
+            OMAR,
+            view["id"],
+            {
+                "mode": "inpaint",
+                "cells": ["a1", "b1"],
+                "instruction": "clear sky, no stray text",
+                "strength": "0.75",
+            },
+        )
+        repaired = local.message(CHANNEL, thread, "Repaired #")
+
+        step("Play 5, review gate: one send-back, one clear")
+        slack.press(OMAR, CHANNEL, repaired["ts"], "send_to_gate")
+        gate = local.message(CHANNEL, thread, "Review gate")
+        slack.set_state(
+            CHANNEL,
+            gate["ts"],
+            "gate_boxes",
+            ["license_permits_use", "no_offensive_content"],
+            dispatch_user=RIA,
+        )
+        slack.press(RIA, CHANNEL, gate["ts"], "gate_sendback")
+        view = local.wait(
+            lambda: (
+                slack.ws.views
+                and slack.latest_view()["callback_id"] == "sendback"
+                and slack.latest_view()
+            ),
+            10,
+            "the send-back modal",
+        )
+        slack.submit(
+            RIA,
+            view["id"],
+            {
+                "item": "clear_of_people_logos_artists",
+                "note": "the jersey reads like a real brand's logo",
+            },
+        )
+        local.message(CHANNEL, thread, "sent #")
+        slack.say(OMAR, CHANNEL, f"review {large[1]}", thread_ts=thread)
+        gate = local.message(CHANNEL, thread, f"Review gate: #{large[1]}")
+        slack.set_state(
+            CHANNEL,
+            gate["ts"],
+            "gate_boxes",
+            [
+                "clear_of_people_logos_artists",
+                "license_permits_use",
+                "no_offensive_content",
+                "alt_text_written",
+            ],
+            dispatch_user=RIA,
+        )
+        slack.set_state(
+            CHANNEL,
+            gate["ts"],
+            "gate_alt",
+            "A courier on a blue bike rides through a city street at dawn.",
+        )
+        slack.press(RIA, CHANNEL, gate["ts"], "gate_clear")
+        local.message(CHANNEL, thread, "cleared")
+
+        step("Metrics and the recipe card, on demand")
+        slack.command(DANA, CHANNEL, "metrics")
+        local.ephemeral(DANA, "metrics")
+        local.settle()
+        service = local.server.atelier.service
+        project = service.latest_project(CHANNEL)
+        assert project is not None
+        export = service.export(project.id)
+        (out / "recipe-card.json").write_text(json.dumps(export["recipes"][-1], indent=2) + "\n")
+        (out / "project-export.json").write_text(json.dumps(export, indent=2) + "\n")
+        page = Transcript(slack, NAMES).write_html(CHANNEL, out, "Atelier demo: a courier campaign")
+    shutil.rmtree(out / "store", ignore_errors=True)
+    return page
+
+
+def main(out: str, config: Config) -> int:
+    started = time.monotonic()
+    page = run_demo(Path(out).resolve(), config)
+    images = len(list((page.parent / "files").iterdir()))
+    print(
+        f"\nDone in {time.monotonic() - started:.0f}s: {images} images, the thread, the recipe card."
+    )
+    print(f"  open {page}")
+    print(f"  recipe card: {page.parent / 'recipe-card.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "atelier-demo", Config.from_env()))

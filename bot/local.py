@@ -1,0 +1,133 @@
+"""The local workbench: the Slack stand-in and the real app wired together over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from waitress.server import create_server
+
+from bot.config import Config
+from bot.serve import Server
+from bot.slack.standin import SlackStandIn
+
+
+class LocalSlack:
+    """`atelier serve --http` in-process, with a stand-in Slack pointed at it and it at the stand-in."""
+
+    def __init__(self, config: Config, users: dict[str, str], *, runner: bool = True) -> None:
+        self.standin = SlackStandIn(users=users)
+        self.standin.start()
+        self.config = replace(
+            config,
+            slack_bot_token=self.standin.token,
+            slack_signing_secret=self.standin.signing_secret,
+            slack_api_url=self.standin.api_url,
+        )
+        self.server = Server.build(self.config, runner=runner, dispatch_interval=0.1)
+        self.http = create_server(self.server.wsgi(), host="127.0.0.1", port=0, threads=6)
+        threading.Thread(target=self.http.run, name="http", daemon=True).start()
+        self.standin.app_url = f"http://127.0.0.1:{self.http.effective_port}/slack/events"  # type: ignore[union-attr]
+        self.server.start_background()
+
+    def close(self) -> None:
+        self.server.stop_background()
+        self.http.close()
+        self.standin.stop()
+        self.server.engine.dispose()
+
+    def __enter__(self) -> LocalSlack:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.close()
+
+    @staticmethod
+    def wait(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "the app") -> Any:
+        """Poll until `predicate()` is truthy; a timeout says what never happened."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+    def message(
+        self,
+        channel: str,
+        thread_ts: str,
+        contains: str,
+        *,
+        timeout: float = 120.0,
+        after: str = "0",
+    ) -> dict[str, Any]:
+        """The first bot message in a thread (newer than `after`) whose text contains `contains`."""
+
+        def find() -> dict[str, Any] | None:
+            for message in self.standin.thread(channel, thread_ts):
+                if (
+                    message.get("bot_id")
+                    and contains in (message.get("text") or "")
+                    and float(message["ts"]) > float(after)
+                ):
+                    return message
+            return None
+
+        try:
+            return dict(self.wait(find, timeout, f"a message containing {contains!r}"))
+        except TimeoutError as error:
+            seen = [
+                f"{m.get('user')}: {(m.get('text') or '')[:80]}"
+                for m in self.standin.thread(channel, thread_ts)
+            ]
+            whispers = [
+                f"to {e['user']}: {e['text'][:120]}"
+                for e in self.standin.ephemerals_for_channel(channel)
+            ]
+            raise TimeoutError(f"{error}\nthread: {seen}\nephemerals: {whispers}") from None
+
+    def root(self, channel: str, timeout: float = 30.0) -> dict[str, Any]:
+        return dict(
+            self.wait(
+                lambda: (
+                    self.standin.history(channel)[-1:]
+                    and self.standin.history(channel)[-1].get("bot_id")
+                    and self.standin.history(channel)[-1]
+                ),
+                timeout,
+                "the project's root message",
+            )
+        )
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until no job is pending and the outbox is empty."""
+        service = self.server.atelier.service
+
+        def idle() -> bool:
+            return (
+                not service.active_jobs()
+                and not service.unapplied_jobs()
+                and self.server.dispatcher.tick() == 0
+            )
+
+        self.wait(idle, timeout, "the queue and outbox to drain")
+
+    def ephemeral(self, user: str, contains: str, timeout: float = 15.0) -> dict[str, Any]:
+        return dict(
+            self.wait(
+                lambda: next(
+                    (
+                        e
+                        for e in reversed(self.standin.ephemerals_for(user))
+                        if contains in e["text"]
+                    ),
+                    None,
+                ),
+                timeout,
+                f"an ephemeral containing {contains!r}",
+            )
+        )
