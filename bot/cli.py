@@ -89,6 +89,13 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     return demo(args.out, config)
 
 
+def cmd_shell(config: Config, _args: argparse.Namespace) -> int:
+    from bot.shell import main as shell
+
+    logs.setup("WARNING", config.secrets())
+    return shell(config)
+
+
 def _safe_url(url: str) -> str:
     """A database URL with any password hidden."""
     if "@" in url and "://" in url:
@@ -126,6 +133,11 @@ def parser() -> argparse.ArgumentParser:
         "--out", default="atelier-demo", help="folder for index.html, images and the recipe card"
     )
     demo.set_defaults(run=cmd_demo)
+
+    shell = sub.add_parser(
+        "shell", help="an interactive local Slack channel (no Slack, no GPU needed)"
+    )
+    shell.set_defaults(run=cmd_shell)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=cmd_migrate)

@@ -29,13 +29,27 @@ class LocalSlack:
         )
         self.server = Server.build(self.config, runner=runner, dispatch_interval=0.1)
         self.http = create_server(self.server.wsgi(), host="127.0.0.1", port=0, threads=6)
-        threading.Thread(target=self.http.run, name="http", daemon=True).start()
+        self._closing = threading.Event()
+        self._http_thread = threading.Thread(target=self._serve_http, name="http", daemon=True)
+        self._http_thread.start()
         self.standin.app_url = f"http://127.0.0.1:{self.http.effective_port}/slack/events"  # type: ignore[union-attr]
-        self.server.start_background()
+        self._background = self.server.start_background()
+
+    def _serve_http(self) -> None:
+        try:
+            self.http.run()
+        except OSError:
+            if not self._closing.is_set():
+                raise
 
     def close(self) -> None:
+        """Stop in order: background work first, then HTTP, then the stand-in."""
         self.server.stop_background()
+        for thread in self._background:
+            thread.join(timeout=30)
+        self._closing.set()
         self.http.close()
+        self._http_thread.join(timeout=5)
         self.standin.stop()
         self.server.engine.dispose()
 
@@ -117,17 +131,16 @@ class LocalSlack:
         self.wait(idle, timeout, "the queue and outbox to drain")
 
     def ephemeral(self, user: str, contains: str, timeout: float = 15.0) -> dict[str, Any]:
-        return dict(
-            self.wait(
-                lambda: next(
-                    (
-                        e
-                        for e in reversed(self.standin.ephemerals_for(user))
-                        if contains in e["text"]
-                    ),
-                    None,
-                ),
-                timeout,
-                f"an ephemeral containing {contains!r}",
+        """The newest ephemeral to `user` containing `contains`; a timeout lists what they did see."""
+
+        def find() -> dict[str, Any] | None:
+            return next(
+                (e for e in reversed(self.standin.ephemerals_for(user)) if contains in e["text"]),
+                None,
             )
-        )
+
+        try:
+            return dict(self.wait(find, timeout, f"an ephemeral containing {contains!r}"))
+        except TimeoutError as error:
+            seen = [e["text"][:160] for e in self.standin.ephemerals_for(user)]
+            raise TimeoutError(f"{error}\n{user} saw: {seen}") from None

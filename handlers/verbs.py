@@ -12,9 +12,10 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from bot.playbook.errors import InvalidInput, NotFound, PlaybookError
+from bot.playbook.plays import info as play_info
 from bot.playbook.service import parse_cells
 from bot.slack import blocks
-from bot.slack.grammar import SLASH_ONLY, Command, usage
+from bot.slack.grammar import Command, usage
 from handlers.context import Atelier
 from storage.models import Project, utcnow
 from storage.pngs import mask_coverage, to_png
@@ -67,7 +68,7 @@ def run(
     verb, args = command.verb, command.args
     if verb == "help":
         return Reply(usage(args.get("topic")))
-    if verb in SLASH_ONLY and thread_ts is not None and verb == "new":
+    if verb == "new" and thread_ts is not None:
         return Reply(
             "Start a new project from the channel with `/atelier new <intent>`; this thread already has one."
         )
@@ -223,6 +224,10 @@ def _project_verb(
         return None
     if verb == "skip":
         service.skip_play(pid, user, args["play"], args["reason"])
+        service.notify(
+            project,
+            f":fast_forward: {blocks.mention(user)} skipped the {play_info(args['play']).title}: _{args['reason']}_",
+        )
         return None
     if verb == "budget":
         service.raise_budget(pid, user, args["number"], args["budget"])

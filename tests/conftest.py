@@ -40,18 +40,24 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
+def truncate_all(url: str) -> None:
+    """Empty every table so each PostgreSQL test starts from nothing, whatever ran before."""
+    engine = make_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/atelier.db"  # type: ignore[str-bytes-safe]
         return
     url = request.getfixturevalue("pg_url")
+    truncate_all(url)
     yield url
-    engine = make_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    truncate_all(url)
 
 
 @pytest.fixture

@@ -1494,7 +1494,8 @@ class PlaybookService:
     # ---- internals ----------------------------------------------------------------------
 
     def _project(self, s: Session, project_id: int) -> Project:
-        project = s.get(Project, project_id)
+        """The project, row-locked: decisions in one project are serialized (lost updates otherwise)."""
+        project = s.get(Project, project_id, with_for_update=True, populate_existing=True)
         if project is None:
             raise errors.NotFound(
                 f"There is no project {project_id}. `/atelier status` lists this channel's projects."

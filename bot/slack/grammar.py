@@ -37,8 +37,6 @@ USAGE: dict[str, str] = {
     "help": "`help` — this list",
 }
 ALIASES = {"?": "help", "send-back": "sendback", "hand-off": "handoff", "new-project": "new"}
-# Verbs that only make sense as a slash command (they are not about one project's thread).
-SLASH_ONLY = {"new", "settings"}
 
 
 class UsageError(Exception):

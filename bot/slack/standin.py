@@ -778,6 +778,16 @@ class SlackStandIn:
                     return block.get("block_id", ""), element
         raise KeyError(f"no element {action_id} in message {ts}")
 
+    def _dispatches(self, channel: str, ts: str, block_id: str) -> bool:
+        """An input block with `dispatch_action` sends its value when the person presses Enter."""
+        message = self._find(channel, ts) or {}
+        blocks: list[dict[str, Any]] = [
+            b for b in message.get("blocks", []) if b.get("block_id") == block_id
+        ]
+        return bool(
+            blocks and blocks[0].get("type") == "input" and blocks[0].get("dispatch_action")
+        )
+
     def set_state(
         self, channel: str, ts: str, action_id: str, value: Any, *, dispatch_user: str | None = None
     ) -> Delivery | None:
@@ -790,7 +800,7 @@ class SlackStandIn:
             ] = state
         if dispatch_user and (
             element["type"] in ("checkboxes", "static_select", "radio_buttons")
-            or element.get("dispatch_action")
+            or self._dispatches(channel, ts, block_id)
         ):
             return self._block_action(
                 dispatch_user,

@@ -18,6 +18,7 @@ from bot.playbook.service import PlaybookService
 from storage import queue
 from storage.db import make_engine, make_sessions, migrate
 from storage.models import Image, Job
+from tests.conftest import truncate_all
 
 SETTINGS = {
     "model": "tiny",
@@ -202,3 +203,4 @@ def test_four_runners_on_postgresql_do_every_job_exactly_once(pg_url: str, tmp_p
     assert {job.attempts for job in jobs} == {1}
     assert len({job.claimed_at for job in jobs}) > 1
     engine.dispose()
+    truncate_all(pg_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -317,3 +318,130 @@ def _get(url: str) -> str | None:
             return str(response.read().decode())
     except OSError:
         return None
+
+
+def _to_volume(local: LocalSlack) -> tuple[str, list[int]]:
+    """A project through the lock, with a batch of four; returns the thread and the batch numbers."""
+    thread = start(local)
+    board = sprint(local, thread)
+    slack = local.standin
+    slack.say(DIRECTOR, CHANNEL, "rank 1 2 3", thread_ts=thread)
+    local.message(CHANNEL, thread, "ranked #1")
+    slack.react(DIRECTOR, CHANNEL, str(board["ts"]), "white_check_mark")
+    local.message(CHANNEL, thread, "approved the direction")
+    slack.say(OPERATOR, CHANNEL, "lock 1", thread_ts=thread)
+    hero = local.message(CHANNEL, thread, "Hero #")
+    slack.react(DIRECTOR, CHANNEL, str(hero["ts"]), "white_check_mark")
+    local.message(CHANNEL, thread, "approved the hero")
+    slack.say(OPERATOR, CHANNEL, "volume red bike x4", thread_ts=thread)
+    batch = local.message(CHANNEL, thread, "Volume batch")
+    numbers = [
+        int(o["value"]) for o in slack.element(CHANNEL, str(batch["ts"]), "keep_0")[1]["options"]
+    ]
+    return thread, numbers
+
+
+def _png(size: tuple[int, int], colour: str = "white") -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSlack) -> None:
+    thread, numbers = _to_volume(local)
+    slack = local.standin
+    slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]}", thread_ts=thread)
+    slack.say(OPERATOR, CHANNEL, f"handoff {numbers[0]} <@UEDITOR>", thread_ts=thread)
+    local.message(CHANNEL, thread, "is with")
+    slack.upload("UEDITOR", CHANNEL, "notes.txt", b"not an image", thread_ts=thread)
+    assert "not an image Atelier can read" in local.ephemeral("UEDITOR", "not an image")["text"]
+    slack.upload("UEDITOR", CHANNEL, "big.png", _png((128, 128)), thread_ts=thread)
+    assert "Export it at the same size" in local.ephemeral("UEDITOR", "same size")["text"]
+    slack.upload(STRANGER, CHANNEL, "drive-by.png", _png((64, 64)), thread_ts=thread)
+    local.ephemeral(STRANGER, "No image is handed to you")
+    slack.upload("UEDITOR", CHANNEL, "fixed.png", _png((64, 64), "teal"), thread_ts=thread)
+    version = local.message(CHANNEL, thread, "New version #")
+    assert f"#{numbers[0]} edited by hand" in version["blocks"][0]["text"]["text"]
+    exported = local.server.atelier.service.export(
+        local.server.atelier.service.latest_project(CHANNEL).id
+    )  # type: ignore[union-attr]
+    edited = [row for row in exported["prompt_log"] if row["kind"] == "editor"]
+    assert (
+        len(edited) == 1
+        and edited[0]["parent"] == numbers[0]
+        and edited[0]["created_by"] == "UEDITOR"
+    )
+
+
+def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
+    thread, numbers = _to_volume(local)
+    slack = local.standin
+    slack.say(DIRECTOR, CHANNEL, "skip volume the hero is enough", thread_ts=thread)
+    local.message(CHANNEL, thread, "skipped the Volume run")
+    slack.upload(
+        OPERATOR,
+        CHANNEL,
+        "mask.png",
+        _png((32, 32)),
+        thread_ts=thread,
+        text=f"fix {numbers[1]} mask a flag",
+    )
+    assert "make it the same size" in local.ephemeral(OPERATOR, "same size")["text"]
+    slack.upload(
+        OPERATOR,
+        CHANNEL,
+        "mask.png",
+        _png((64, 64)),
+        thread_ts=thread,
+        text=f"fix {numbers[1]} mask a flag",
+    )
+    local.message(CHANNEL, thread, "more than a third")  # an all-white mask covers the whole image
+    repaired = local.message(CHANNEL, thread, "Repaired #")
+    assert "inpainted" in repaired["blocks"][0]["text"]["text"]
+
+
+def test_the_reviewers_emoji_clear_or_send_back_and_others_change_nothing(
+    local: LocalSlack,
+) -> None:
+    thread, numbers = _to_volume(local)
+    slack = local.standin
+    slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]} {numbers[1]}", thread_ts=thread)
+    local.message(CHANNEL, thread, "Kept")
+    slack.say(DIRECTOR, CHANNEL, "skip fix nothing to repair", thread_ts=thread)
+    local.message(CHANNEL, thread, "skipped the Fix-and-finish")
+    slack.say(OPERATOR, CHANNEL, f"review {numbers[0]}", thread_ts=thread)
+    gate = local.message(CHANNEL, thread, f"Review gate: #{numbers[0]}")
+    slack.react(OPERATOR, CHANNEL, str(gate["ts"]), "white_check_mark")
+    local.ephemeral(OPERATOR, "Only the Reviewer")
+    slack.react(REVIEWER, CHANNEL, str(gate["ts"]), "white_check_mark")
+    assert "Still open" in local.ephemeral(REVIEWER, "Clear to ship needs every box")["text"]
+    boxes = [
+        "clear_of_people_logos_artists",
+        "license_permits_use",
+        "no_offensive_content",
+        "alt_text_written",
+    ]
+    slack.set_state(CHANNEL, str(gate["ts"]), "gate_boxes", boxes, dispatch_user=REVIEWER)
+    slack.set_state(
+        CHANNEL, str(gate["ts"]), "gate_alt", "A courier on a red bike.", dispatch_user=REVIEWER
+    )
+    local.wait(
+        lambda: (d := local.server.atelier.service.gate_draft(1, numbers[0])) and d.alt_text,
+        10,
+        "the draft",
+    )
+    slack.react(REVIEWER, CHANNEL, str(gate["ts"]), "white_check_mark")
+    local.message(CHANNEL, thread, f"cleared #{numbers[0]}")
+    slack.say(OPERATOR, CHANNEL, f"review {numbers[1]}", thread_ts=thread)
+    second = local.message(CHANNEL, thread, f"Review gate: #{numbers[1]}")
+    slack.react(REVIEWER, CHANNEL, str(second["ts"]), "x")
+    local.message(CHANNEL, thread, f"which checklist item does #{numbers[1]} fail")
+    slack.say(
+        REVIEWER,
+        CHANNEL,
+        f"sendback {numbers[1]} license stock photo terms unclear",
+        thread_ts=thread,
+    )
+    local.message(CHANNEL, thread, f"sent #{numbers[1]} back: license")

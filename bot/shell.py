@@ -1,0 +1,172 @@
+"""`atelier shell`: the local Slack stand-in, interactive, with messages drawn as text."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from typing import Any, TextIO
+
+from bot.config import Config
+from bot.local import LocalSlack
+from bot.slack.transcript import Transcript
+
+CHANNEL = "CSHELL"
+PEOPLE = {
+    "dana": ("UDANA", "Dana (Director)"),
+    "omar": ("UOMAR", "Omar (Operator)"),
+    "ria": ("URIA", "Ria (Reviewer)"),
+    "eddie": ("UEDDIE", "Eddie (Editor)"),
+}
+HELP = """Type what you would type in Slack:
+  /atelier <command>          a slash command (try /atelier help)
+  <text>                      a reply in the current project's thread
+  press N [option]            click button N (or pick `option` in select N)
+  tick N a b …                tick options in checkboxes N (keep/cull, gate boxes)
+  type N <text>               type into input N (alt text), then press a button
+  fill name=value …           fill the open modal's fields, then submit it
+  react ts ✅|❌              react to the message whose number is ts (see [ts …])
+  as dana|omar|ria|eddie      switch who you are
+  quit"""
+
+
+class Shell:
+    def __init__(self, local: LocalSlack, out: TextIO) -> None:
+        self.local = local
+        self.slack = local.standin
+        self.out = out
+        self.user = PEOPLE["dana"][0]
+        self.transcript = Transcript(self.slack, {uid: name for uid, name in PEOPLE.values()})
+        self.controls: list[tuple[str, str, str]] = []
+        self.seen: set[str] = set()
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def thread(self) -> str | None:
+        roots = [m for m in self.slack.history(CHANNEL) if m.get("bot_id")]
+        return roots[-1]["ts"] if roots else None
+
+    def show_new(self) -> None:
+        """Print messages (and ephemerals to me) not yet shown; edited ones again."""
+        items: list[dict[str, Any]] = []
+        thread = self.thread()
+        pool = self.slack.history(CHANNEL) + (self.slack.thread(CHANNEL, thread) if thread else [])
+        for message in pool + [e for e in self.slack.ephemerals_for(self.user)]:
+            key = f"{message['ts']}:{(message.get('edited') or {}).get('ts', '')}"
+            if key not in self.seen:
+                self.seen.add(key)
+                items.append(message)
+        for message in sorted(items, key=lambda m: float(m["ts"])):
+            prefix = "(only you) " if message.get("ephemeral") else ""
+            self.say(
+                f"[ts {message['ts']}] {prefix}"
+                + self.transcript.message_text(message, self.controls)
+            )
+
+    def _show_modal_if_opened(self, before: int, wait: float = 3.0) -> None:
+        """A click may open a modal (after its ack); show it and how to answer."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and len(self.slack.ws.views) <= before:
+            time.sleep(0.05)
+        if len(self.slack.ws.views) > before:
+            view = self.slack.latest_view()
+            inputs = [b["element"]["action_id"] for b in view.get("blocks", []) if b.get("element")]
+            self.say(
+                f"[modal: {view['title']['text']}] fields: {', '.join(inputs)} — answer with `fill name=value …`"
+            )
+
+    def handle(self, line: str) -> bool:
+        line = line.strip()
+        if not line:
+            return True
+        if line in ("quit", "exit"):
+            return False
+        words = line.split()
+        thread = self.thread()
+        try:
+            if line.startswith("/atelier"):
+                self.slack.command(self.user, CHANNEL, line.removeprefix("/atelier").strip())
+            elif words[0] == "as" and len(words) == 2 and words[1] in PEOPLE:
+                self.user = PEOPLE[words[1]][0]
+                self.say(f"You are now {PEOPLE[words[1]][1]}.")
+            elif words[0] == "press" and len(words) >= 2:
+                ts, action_id, _ = self.controls[int(words[1]) - 1]
+                views = len(self.slack.ws.views)
+                self.slack.press(
+                    self.user, CHANNEL, ts, action_id, words[2] if len(words) > 2 else None
+                )
+                self._show_modal_if_opened(views)
+            elif words[0] == "tick" and len(words) >= 2:
+                ts, action_id, _ = self.controls[int(words[1]) - 1]
+                _, element = self.slack.element(CHANNEL, ts, action_id)
+                ticked = [
+                    o["value"]
+                    for o in element["options"]
+                    if o["value"] in words[2:] or o["value"].lstrip("#") in words[2:]
+                ]
+                self.slack.set_state(CHANNEL, ts, action_id, ticked, dispatch_user=self.user)
+            elif words[0] == "type" and len(words) >= 3:
+                ts, action_id, _ = self.controls[int(words[1]) - 1]
+                self.slack.set_state(
+                    CHANNEL, ts, action_id, line.split(None, 2)[2], dispatch_user=self.user
+                )
+            elif words[0] == "fill":
+                view = self.slack.latest_view()
+                pairs = dict(part.split("=", 1) for part in shlex.split(line)[1:])
+                fields: dict[str, Any] = {
+                    k: (v.split(",") if k in ("cells",) else v) for k, v in pairs.items()
+                }
+                answer = self.slack.submit(self.user, view["id"], fields)
+                if answer.json().get("errors"):
+                    self.say(f"modal says: {answer.json()['errors']}")
+            elif words[0] == "react" and len(words) == 3:
+                self.slack.react(
+                    self.user,
+                    CHANNEL,
+                    words[1],
+                    {"✅": "white_check_mark", "❌": "x"}.get(words[2], words[2].strip(":")),
+                )
+            elif thread is None:
+                self.say("No project yet: start one with /atelier new <the intent in one sentence>")
+                return True
+            else:
+                self.slack.say(self.user, CHANNEL, line, thread_ts=thread)
+        except (IndexError, KeyError, ValueError) as error:
+            self.say(
+                f"Can't do that: {error}. Type `help` for the shell's commands."
+                if line != "help"
+                else HELP
+            )
+            return True
+        try:
+            self.local.settle(timeout=300)
+        except TimeoutError:
+            self.say("(still working; new messages will show after your next line)")
+        self.show_new()
+        return True
+
+
+def main(config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    folder = tempfile.mkdtemp(prefix="atelier-shell-")
+    config = replace(
+        config, database_url=f"sqlite:///{folder}/shell.db", image_store=f"{folder}/store"
+    )
+    with LocalSlack(config, {uid: name for uid, name in PEOPLE.values()}) as local:
+        shell = Shell(local, out)
+        shell.say(
+            "Atelier shell — a local Slack channel with Dana (Director), Omar (Operator) and Ria (Reviewer)."
+        )
+        shell.say(HELP)
+        shell.say("You are Dana.")
+        for line in stdin:
+            if not stdin.isatty():
+                shell.say(f"> {line.rstrip()}")
+            if line.strip() == "help":
+                shell.say(HELP)
+                continue
+            if not shell.handle(line):
+                break
+    return 0
