@@ -19,15 +19,10 @@ import torch
 
 def build_sd15(path: Path) -> None:
     """An SD-1.5-shaped pipeline (UNet 860M, ViT-L text encoder, SD VAE) with random weights."""
-    from diffusers import (
-        AutoencoderKL,
-        DPMSolverMultistepScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
 
-    from bot.runner.models import _tiny_tokenizer
+    from bot.runner.models import byte_tokenizer, save_sd_pipeline
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
@@ -70,22 +65,11 @@ def build_sd15(path: Path) -> None:
             pad_token_id=515,
         )
     )
-    _tiny_tokenizer(path / "tokenizer-src")
-    tokenizer = CLIPTokenizer.from_pretrained(path / "tokenizer-src", model_max_length=77)
+    tokenizer = byte_tokenizer(path / "tokenizer-src")
     scheduler = DPMSolverMultistepScheduler(
         beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, steps_offset=1
     )
-    pipe = StableDiffusionPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    pipe.save_pretrained(path / "model")
+    save_sd_pipeline(unet, vae, text_encoder, tokenizer, scheduler, path / "model")
 
 
 def main() -> None:

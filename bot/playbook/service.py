@@ -1447,48 +1447,27 @@ class PlaybookService:
             )
             return s.scalars(stmt).first()
 
-    def notify(self, project: Project, text: str, *, dedupe_key: str | None = None) -> None:
+    def notify(self, project: Project, text: str) -> None:
         """Say something in the project's thread, through the outbox."""
-        with self._tx() as s:
-            outbox.add(
-                s,
-                channel_id=project.channel_id,
-                project_id=project.id,
-                kind="notice",
-                payload={"text": text},
-                dedupe_key=dedupe_key,
-            )
+        self._queue(project.id, "notice", {"text": text})
 
     def post_gate(self, project_id: int, number: int) -> None:
         """Queue the gate message for an image."""
-        with self._tx() as s:
-            project = self._project(s, project_id)
-            outbox.add(
-                s,
-                channel_id=project.channel_id,
-                project_id=project.id,
-                kind="gate",
-                payload={"number": number},
-            )
+        self._queue(project_id, "gate", {"number": number})
 
     def post_repair(self, project_id: int, number: int) -> None:
         """Queue the message showing a new version of an image."""
-        with self._tx() as s:
-            project = self._project(s, project_id)
-            outbox.add(
-                s,
-                channel_id=project.channel_id,
-                project_id=project.id,
-                kind="repair",
-                payload={"number": number},
-            )
+        self._queue(project_id, "repair", {"number": number})
 
     def refresh_root(self, project_id: int) -> None:
         """Queue an in-place update of the project's root message (the play tracker)."""
+        self._queue(project_id, "root", {})
+
+    def _queue(self, project_id: int, kind: str, payload: dict[str, Any]) -> None:
         with self._tx() as s:
             project = self._project(s, project_id)
             outbox.add(
-                s, channel_id=project.channel_id, project_id=project.id, kind="root", payload={}
+                s, channel_id=project.channel_id, project_id=project.id, kind=kind, payload=payload
             )
 
     # ---- internals ----------------------------------------------------------------------

@@ -97,8 +97,14 @@ def _byte_symbols() -> list[str]:
     return [symbols[byte] for byte in range(256)]
 
 
-def _tiny_tokenizer(folder: Path) -> None:
-    """A byte-level CLIP BPE vocabulary with no merges: every character is a token."""
+def byte_tokenizer(folder: Path) -> Any:
+    """A CLIP tokenizer over a byte-level vocabulary with no merges: every character is a token.
+
+    Written as vocab.json + merges.txt and loaded with from_pretrained: with transformers 5,
+    `CLIPTokenizer(vocab_file=…)` silently yields a 2-token vocabulary.
+    """
+    from transformers import CLIPTokenizer
+
     folder.mkdir(parents=True, exist_ok=True)
     symbols = _byte_symbols()
     vocab = {symbol: index for index, symbol in enumerate(symbols)}
@@ -108,17 +114,32 @@ def _tiny_tokenizer(folder: Path) -> None:
     vocab["<|endoftext|>"] = len(vocab)
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("#version: 0.2\n")
+    return CLIPTokenizer.from_pretrained(folder, model_max_length=77)
+
+
+def save_sd_pipeline(
+    unet: Any, vae: Any, text_encoder: Any, tokenizer: Any, scheduler: Any, path: Path
+) -> None:
+    """Assemble an SD-1.5-style pipeline from its parts and save it like any diffusers model."""
+    from diffusers import StableDiffusionPipeline
+
+    pipe: Any = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(path)
 
 
 def build_tiny(path: Path) -> None:
     """Build the SD-1.5-shaped `tiny` model from configs with a fixed init seed, then save it."""
-    from diffusers import (
-        AutoencoderKL,
-        EulerDiscreteScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(TINY_INIT_SEED)
     unet = UNet2DConditionModel(
@@ -158,8 +179,7 @@ def build_tiny(path: Path) -> None:
         )
     )
     staging = path.with_name(f"{path.name}.building-{os.getpid()}")
-    _tiny_tokenizer(staging / "tokenizer-src")
-    tokenizer = CLIPTokenizer.from_pretrained(staging / "tokenizer-src", model_max_length=77)
+    tokenizer = byte_tokenizer(staging / "tokenizer-src")
     scheduler = EulerDiscreteScheduler(
         beta_start=0.00085,
         beta_end=0.012,
@@ -168,17 +188,7 @@ def build_tiny(path: Path) -> None:
         steps_offset=1,
         timestep_spacing="leading",
     )
-    pipe: Any = StableDiffusionPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    pipe.save_pretrained(staging)
+    save_sd_pipeline(unet, vae, text_encoder, tokenizer, scheduler, staging)
     shutil.rmtree(staging / "tokenizer-src")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -234,6 +234,25 @@ class Worker:
         return picture.convert("RGB")
 
     @staticmethod
+    def _row(
+        project_id: int | None, task: GenTask, backend: Backend, user: str, **fields: Any
+    ) -> dict[str, Any]:
+        """The prompt-log columns every generated image has, plus what is particular to it."""
+        return {
+            "project_id": project_id,
+            "prompt": task.prompt,
+            "negative_prompt": task.negative_prompt,
+            "seed": task.seed,
+            "steps": task.steps,
+            "guidance": task.guidance,
+            "scheduler": task.scheduler,
+            "model_id": backend.model_id,
+            "model_hash": backend.model_hash,
+            "created_by": user,
+            **fields,
+        }
+
+    @staticmethod
     def _log_params(task: GenTask, backend: Backend, **more: Any) -> dict[str, Any]:
         return {
             **task.as_dict(),
@@ -294,24 +313,18 @@ class Worker:
                         item.index,
                         picture,
                         self._log_params(item.task, backend, style=item.extra.get("style")),
-                        {
-                            "project_id": project_id,
-                            "play": kind,
-                            "kind": "txt2img",
-                            "status": "candidate",
-                            "style": item.extra.get("style"),
-                            "slot_value": item.extra.get("slot_value"),
-                            "prompt": item.task.prompt,
-                            "negative_prompt": item.task.negative_prompt,
-                            "seed": item.task.seed,
-                            "steps": item.task.steps,
-                            "guidance": item.task.guidance,
-                            "scheduler": item.task.scheduler,
-                            "model_id": backend.model_id,
-                            "model_hash": backend.model_hash,
-                            "recipe_id": params.get("recipe_id"),
-                            "created_by": user,
-                        },
+                        self._row(
+                            project_id,
+                            item.task,
+                            backend,
+                            user,
+                            play=kind,
+                            kind="txt2img",
+                            status="candidate",
+                            style=item.extra.get("style"),
+                            slot_value=item.extra.get("slot_value"),
+                            recipe_id=params.get("recipe_id"),
+                        ),
                     )
                 for job_id in {item.job_id for item in chunk}:
                     saved = s.scalars(select(Image.id).where(Image.job_id == job_id)).all()
@@ -370,21 +383,15 @@ class Worker:
             {"prompt": prompt, "negative_prompt": card["negative_prompt"], "seed": card["seed"]},
             settings,
         )
-        row = {
-            "project_id": project_id,
-            "play": "lock",
-            "prompt": task.prompt,
-            "negative_prompt": task.negative_prompt,
-            "seed": task.seed,
-            "steps": task.steps,
-            "guidance": task.guidance,
-            "scheduler": task.scheduler,
-            "model_id": backend.model_id,
-            "model_hash": backend.model_hash,
-            "recipe_id": params["recipe_id"],
-            "slot_value": card["slot_value"],
-            "created_by": user,
-        }
+        row = self._row(
+            project_id,
+            task,
+            backend,
+            user,
+            play="lock",
+            recipe_id=params["recipe_id"],
+            slot_value=card["slot_value"],
+        )
         with self.sessions.begin() as s:
             source = s.get(Image, params.get("parent_id")) if params.get("parent_id") else None
             hero = s.scalars(
@@ -515,25 +522,19 @@ class Worker:
                         mask_hash=mask_hash,
                         parent=parent.number,
                     ),
-                    {
-                        "project_id": project_id,
-                        "play": "fix",
-                        "kind": kind,
-                        "status": "candidate",
-                        "prompt": task.prompt,
-                        "negative_prompt": task.negative_prompt,
-                        "seed": task.seed,
-                        "steps": task.steps,
-                        "guidance": task.guidance,
-                        "scheduler": task.scheduler,
-                        "model_id": backend.model_id,
-                        "model_hash": backend.model_hash,
-                        "strength": params["strength"],
-                        "mask_hash": mask_hash,
-                        "recipe_id": parent.recipe_id,
-                        "slot_value": parent.slot_value,
-                        "created_by": user,
-                    },
+                    self._row(
+                        project_id,
+                        task,
+                        backend,
+                        user,
+                        play="fix",
+                        kind=kind,
+                        status="candidate",
+                        strength=params["strength"],
+                        mask_hash=mask_hash,
+                        recipe_id=parent.recipe_id,
+                        slot_value=parent.slot_value,
+                    ),
                     parent_row,
                 )
         with self.sessions.begin() as s:
@@ -585,24 +586,18 @@ class Worker:
                     index,
                     picture,
                     self._log_params(task, backend, upscaled_from=parent.number),
-                    {
-                        "project_id": project_id,
-                        "play": parent.play,
-                        "kind": "upscale",
-                        "status": "kept",
-                        "prompt": task.prompt,
-                        "negative_prompt": task.negative_prompt,
-                        "seed": task.seed,
-                        "steps": task.steps,
-                        "guidance": task.guidance,
-                        "scheduler": task.scheduler,
-                        "model_id": backend.model_id,
-                        "model_hash": backend.model_hash,
-                        "recipe_id": parent.recipe_id,
-                        "slot_value": parent.slot_value,
-                        "created_by": user,
-                        "kept_at": parent.kept_at,
-                    },
+                    self._row(
+                        project_id,
+                        task,
+                        backend,
+                        user,
+                        play=parent.play,
+                        kind="upscale",
+                        status="kept",
+                        recipe_id=parent.recipe_id,
+                        slot_value=parent.slot_value,
+                        kept_at=parent.kept_at,
+                    ),
                     parent_row,
                 )
                 queue.progress(s, job_id, index + 1)
