@@ -31,6 +31,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/runner_overhead.py
+	$(BIN)/python bench/digest_query.py
 
 clean:
 	rm -rf $(VENV) atelier-demo atelier-images *.db

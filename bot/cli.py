@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from bot import logs
@@ -96,6 +97,25 @@ def cmd_shell(config: Config, _args: argparse.Namespace) -> int:
     return shell(config)
 
 
+def cmd_digest(config: Config, args: argparse.Namespace) -> int:
+    from bot import digest
+    from bot.playbook.service import PlaybookService
+    from storage.files import ImageStore
+    from storage.models import utcnow
+
+    service = PlaybookService(_sessions(config))
+    if args.dry_run:
+        data = service.digest_data(args.channel, utcnow())
+        print(digest.text(data))
+        chart = Path(args.chart or f"digest-{args.channel}.png")
+        chart.write_bytes(digest.chart(data))
+        print(f"chart: {chart.resolve()}")
+        return 0
+    digest.post_digest(service, ImageStore(config.image_store), args.channel, once=False)
+    print(f"digest for {args.channel} queued; a running `atelier serve` posts it")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """A database URL with any password hidden."""
     if "@" in url and "://" in url:
@@ -138,6 +158,18 @@ def parser() -> argparse.ArgumentParser:
         "shell", help="an interactive local Slack channel (no Slack, no GPU needed)"
     )
     shell.set_defaults(run=cmd_shell)
+
+    digest = sub.add_parser(
+        "digest", help="the channel's daily digest now (or --dry-run to print it)"
+    )
+    digest.add_argument("--channel", required=True, help="Slack channel id, e.g. C0123456")
+    digest.add_argument(
+        "--dry-run", action="store_true", help="print it and write the chart instead of posting"
+    )
+    digest.add_argument(
+        "--chart", help="where --dry-run writes the chart PNG (default digest-CHANNEL.png)"
+    )
+    digest.set_defaults(run=cmd_digest)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=cmd_migrate)

@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from bot import digest
 from bot.config import Config
 from bot.local import LocalSlack
 from bot.slack.transcript import Transcript
@@ -158,11 +159,19 @@ def run_demo(out: Path, config: Config) -> Path:
         slack.press(RIA, CHANNEL, gate["ts"], "gate_clear")
         local.message(CHANNEL, thread, "cleared")
 
-        step("Metrics and the recipe card, on demand")
+        step("Metrics on demand, and the channel's daily digest with its trend chart")
         slack.command(DANA, CHANNEL, "metrics")
         local.ephemeral(DANA, "metrics")
-        local.settle()
         service = local.server.atelier.service
+        digest.post_digest(service, local.server.atelier.store, CHANNEL, once=False)
+        local.wait(
+            lambda: [
+                m for m in slack.history(CHANNEL) if "Atelier digest" in (m.get("text") or "")
+            ],
+            60,
+            "the digest",
+        )
+        local.settle()
         project = service.latest_project(CHANNEL)
         assert project is not None
         export = service.export(project.id)

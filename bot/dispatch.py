@@ -144,6 +144,17 @@ class Dispatcher:
         if kind == "root":
             assert project is not None
             return self._root(project)
+        if kind == "digest":
+            file_id = self._upload(
+                message, payload["chart_hash"], "digest-trend.png", "Keep rate and rework, by week"
+            )
+            chart = blocks.image_block(
+                file_id, "Line chart of weekly keep rate and rework after review", "Trend"
+            )
+            response = self.client.chat_postMessage(
+                channel=message.channel_id, text=payload["text"], blocks=[*payload["blocks"], chart]
+            )
+            return {"ts": response["ts"]}
         if project is None or project.thread_ts is None:
             raise NotReady("the project's thread is not posted yet")
         if kind == "notice":

@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.dispatch import Dispatcher
 from bot.playbook.service import PlaybookService
 from bot.runner.worker import Worker
+from bot.schedule import Schedules
 from handlers.context import Atelier
 from storage.db import make_engine, make_sessions, migrate
 from storage.files import ImageStore
@@ -63,6 +64,7 @@ class Server:
     atelier: Atelier
     dispatcher: Dispatcher
     worker: Worker | None
+    schedules: Schedules
 
     @classmethod
     def build(
@@ -81,7 +83,8 @@ class Server:
             if runner
             else None
         )
-        return cls(config, engine, app, atelier, dispatcher, worker)
+        schedules = Schedules(service, store, engine)
+        return cls(config, engine, app, atelier, dispatcher, worker, schedules)
 
     def start_background(self) -> list[threading.Thread]:
         threads = [threading.Thread(target=self.dispatcher.run, name="dispatcher", daemon=True)]
@@ -89,9 +92,11 @@ class Server:
             threads.append(threading.Thread(target=self.worker.run, name="runner", daemon=True))
         for thread in threads:
             thread.start()
+        self.schedules.start()
         return threads
 
     def stop_background(self) -> None:
+        self.schedules.stop()
         self.dispatcher.stop.set()
         if self.worker is not None:
             self.worker.stop.set()

@@ -142,11 +142,27 @@ class Shell:
             )
             return True
         try:
-            self.local.settle(timeout=300)
+            self._quiet()
         except TimeoutError:
             self.say("(still working; new messages will show after your next line)")
         self.show_new()
         return True
+
+    def _quiet(self, timeout: float = 300.0, calm: float = 0.5) -> None:
+        """Wait until the app has acted: nothing new for `calm` seconds and no work pending."""
+        deadline = time.monotonic() + timeout
+
+        def snapshot() -> tuple[int, int, int]:
+            posted = sum(len(messages) for messages in self.slack.ws.messages.values())
+            return posted, len(self.slack.ws.ephemerals), len(self.slack.ws.calls)
+
+        while time.monotonic() < deadline:
+            before = snapshot()
+            self.local.settle(timeout=max(1.0, deadline - time.monotonic()))
+            time.sleep(calm)
+            if snapshot() == before:
+                return
+        raise TimeoutError("the app is still busy")
 
 
 def main(config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:

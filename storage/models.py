@@ -329,3 +329,24 @@ class GateDraft(Base):
     ticked: Mapped[list[str]] = mapped_column(JSON, default=list)
     alt_text: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DigestRun(Base):
+    """One row per channel per local day: whichever process inserts it posts the digest."""
+
+    __tablename__ = "digest_runs"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Nudge(Base):
+    """A reminder sent; at most one per thing per day."""
+
+    __tablename__ = "nudges"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

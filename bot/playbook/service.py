@@ -27,10 +27,12 @@ from storage import channels, outbox, prompt_log, queries, queue
 from storage.models import (
     AuditEntry,
     ChannelSettings,
+    DigestRun,
     GateDraft,
     GateReview,
     Image,
     Job,
+    Nudge,
     PlayRun,
     ProcessedEvent,
     Project,
@@ -72,6 +74,18 @@ class GateView:
     hints: list[Hint]
     logged: bool
     checklist: dict[GateItem, str]
+
+
+@dataclass(frozen=True)
+class DigestData:
+    channel_id: str
+    now: datetime
+    days: int
+    current: list[Metric]
+    previous: list[Metric]
+    trend: list[tuple[datetime, float | None, float | None]]
+    moved: list[tuple[Project, int, list[str]]]
+    paused: list[Project]
 
 
 @dataclass(frozen=True)
@@ -1314,6 +1328,116 @@ class PlaybookService:
                     .order_by(AuditEntry.id)
                 )
             )
+
+    # ---- digests and reminders --------------------------------------------------------------
+
+    def digest_data(
+        self, channel_id: str, now: datetime, *, days: int = 7, weeks: int = 8
+    ) -> DigestData:
+        """What a channel's daily digest reports: metrics, movement, pauses and the weekly trend."""
+        window = timedelta(days=days)
+        with self._tx() as s:
+            current = all_metrics(
+                queries.metric_inputs(s, since=now - window, until=now, channel_id=channel_id)
+            )
+            previous = all_metrics(
+                queries.metric_inputs(
+                    s, since=now - 2 * window, until=now - window, channel_id=channel_id
+                )
+            )
+            trend = []
+            for week in range(weeks, 0, -1):
+                start = now - timedelta(weeks=week)
+                inputs = queries.metric_inputs(
+                    s, since=start, until=start + timedelta(weeks=1), channel_id=channel_id
+                )
+                keep, _, rework, _ = all_metrics(inputs)
+                trend.append((start + timedelta(weeks=1), keep.value, rework.value))
+            moved_rows = s.execute(
+                select(AuditEntry.project_id, func.count(AuditEntry.id))
+                .where(
+                    AuditEntry.channel_id == channel_id,
+                    AuditEntry.project_id.is_not(None),
+                    AuditEntry.created_at >= now - timedelta(days=1),
+                )
+                .group_by(AuditEntry.project_id)
+            ).all()
+            moved = []
+            for project_id, actions in moved_rows:
+                project = s.get(Project, project_id)
+                if project is not None:
+                    done = [
+                        run.play
+                        for run in s.scalars(
+                            select(PlayRun).where(
+                                PlayRun.project_id == project.id, PlayRun.status == PlayStatus.DONE
+                            )
+                        )
+                    ]
+                    moved.append((project, int(actions), done))
+            paused = list(
+                s.scalars(
+                    select(Project)
+                    .where(Project.channel_id == channel_id, Project.state == "paused")
+                    .order_by(Project.id)
+                )
+            )
+            return DigestData(channel_id, now, days, current, previous, trend, moved, paused)
+
+    def claim_digest(self, channel_id: str, day: str) -> bool:
+        """True for exactly one caller per channel and local day, however many processes ask."""
+        return self._claim_once(DigestRun(channel_id=channel_id, day=day, created_at=self.clock()))
+
+    def claim_nudge(self, kind: str, ref_id: int, day: str) -> bool:
+        return self._claim_once(Nudge(kind=kind, ref_id=ref_id, day=day, created_at=self.clock()))
+
+    def _claim_once(self, row: DigestRun | Nudge) -> bool:
+        try:
+            with self._tx() as s:
+                s.add(row)
+                s.flush()
+            return True
+        except IntegrityError:
+            return False
+
+    def waiting_at_gate(self, now: datetime) -> list[tuple[Project, Image, float, float]]:
+        """Images on a gate message with no decision, waiting longer than the channel's limit."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(SlackMessage, Image, Project, ChannelSettings)
+                .join(Image, Image.id == SlackMessage.image_id)
+                .join(Project, Project.id == Image.project_id)
+                .join(
+                    ChannelSettings, ChannelSettings.channel_id == Project.channel_id, isouter=True
+                )
+                .where(
+                    SlackMessage.kind == "gate",
+                    Image.status.not_in(("shipped", "sent_back", "culled")),
+                )
+            ).all()
+            waiting = []
+            for message, image, project, settings in rows:
+                hours = (now - message.created_at).total_seconds() / 3600
+                limit = float(settings.gate_wait_hours if settings else 24)
+                if hours >= limit:
+                    waiting.append((project, image, hours, limit))
+            return waiting
+
+    def paused_longer_than(self, now: datetime, limit: timedelta) -> list[Project]:
+        with self._tx() as s:
+            stmt = select(Project).where(
+                Project.state == "paused", Project.paused_at <= now - limit
+            )
+            return list(s.scalars(stmt))
+
+    def channels(self) -> list[ChannelSettings]:
+        with self._tx() as s:
+            return list(s.scalars(select(ChannelSettings).order_by(ChannelSettings.channel_id)))
+
+    def post_digest(self, channel_id: str, payload: dict[str, Any]) -> None:
+        """Queue a digest for the channel (not a project thread)."""
+        with self._tx() as s:
+            outbox.add(s, channel_id=channel_id, kind="digest", payload=payload)
 
     # ---- conversation plumbing (what the Slack adapter needs remembered) ------------------
 

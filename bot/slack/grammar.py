@@ -6,6 +6,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.playbook.gate import SHORT, GateItem, item_named
 from bot.playbook.plays import ORDER, Play
@@ -33,7 +34,7 @@ USAGE: dict[str, str] = {
     "metrics": "`metrics [project|channel] [--days N]` — keep rate, iterations per final, rework, brief→hero",
     "queue": "`queue` — jobs waiting and running in this channel",
     "cancel": "`cancel [job id]` — cancel this project's queued jobs",
-    "settings": "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [director @who …]` — channel defaults",
+    "settings": "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",
     "help": "`help` — this list",
 }
 ALIASES = {"?": "help", "send-back": "sendback", "hand-off": "handoff", "new-project": "new"}
@@ -356,6 +357,16 @@ def _cancel(rest: str) -> dict[str, Any]:
     return {"job": _number(tokens[0], "cancel", "a job id") if tokens else None}
 
 
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise UsageError(
+            f"`{name}` is not a time zone; use a name like Europe/Berlin or America/New_York."
+        ) from error
+    return name
+
+
 _SETTING_KEYS = {
     "budget": ("iteration_budget", int),
     "cooloff": ("review_cooloff_minutes", int),
@@ -374,6 +385,16 @@ def _settings(rest: str) -> dict[str, Any]:
     index = 0
     while index < len(tokens):
         key = tokens[index].lower()
+        if key == "digest" and index + 1 < len(tokens):
+            when = tokens[index + 1]
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", when):
+                raise UsageError(f"`{when}` is not a time like 09:00. " + usage("settings"))
+            changes["digest_time"] = when
+            index += 2
+            if index < len(tokens) and ("/" in tokens[index] or tokens[index] == "UTC"):
+                changes["digest_tz"] = _zone(tokens[index])
+                index += 1
+            continue
         if key in ("director", "operator", "reviewer") and index + 1 < len(tokens):
             changes[key] = _user(tokens[index + 1], "settings")
             index += 2

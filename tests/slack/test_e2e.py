@@ -68,8 +68,9 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
     html = page.read_text()
     export = json.loads((tmp_path / "demo" / "project-export.json").read_text())
     images = {row["number"]: row for row in export["prompt_log"]}
-    # Every play's images are on the page: moodboard, hero, batch, upscales, repair, two gate messages.
-    assert len(list((tmp_path / "demo" / "files").iterdir())) == 7
+    # Every play's images are on the page (moodboard, hero, batch, upscales, repair, two gate
+    # messages), and the daily digest's chart.
+    assert len(list((tmp_path / "demo" / "files").iterdir())) == 8
     for text in (
         "Moodboard",
         "Hero #",
@@ -78,6 +79,7 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
         "inpainted",
         "Review gate",
         "cleared #",
+        "Daily digest",
     ):
         assert text in html
     assert sum(1 for row in images.values() if row["play"] == "sprint") == 15

@@ -1,0 +1,151 @@
+"""The daily digest and the reminders: composed here, scheduled by bot.schedule, posted via the outbox."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+
+from bot.playbook.service import DigestData, PlaybookService  # noqa: E402
+from bot.slack import blocks  # noqa: E402
+from storage.files import ImageStore  # noqa: E402
+from storage.models import utcnow  # noqa: E402
+
+log = logging.getLogger("atelier.digest")
+PAUSE_NUDGE_AFTER = timedelta(days=1)
+
+
+def chart(data: DigestData) -> bytes:
+    """Weekly keep rate and rework after review, as a small PNG line chart."""
+    weeks = [end.strftime("%d %b") for end, _, _ in data.trend]
+    keep = [None if value is None else value * 100 for _, value, _ in data.trend]
+    rework = [None if value is None else value * 100 for _, _, value in data.trend]
+    figure, axis = plt.subplots(figsize=(6.4, 2.6), dpi=110)
+    positions = list(range(len(weeks)))
+    axis.plot(
+        positions,
+        [float("nan") if v is None else v for v in keep],
+        marker="o",
+        color="#2eb67d",
+        label="Keep rate",
+    )
+    axis.plot(
+        positions,
+        [float("nan") if v is None else v for v in rework],
+        marker="s",
+        color="#e01e5a",
+        label="Rework after review",
+    )
+    axis.set_xticks(positions, weeks)
+    axis.set_xlim(-0.5, len(weeks) - 0.5)
+    axis.set_ylim(0, 100)
+    axis.set_ylabel("%")
+    axis.set_title(f"Last {len(weeks)} weeks (week ending)", fontsize=10)
+    axis.grid(alpha=0.3)
+    axis.legend(loc="upper left", fontsize=8, frameon=False)
+    axis.tick_params(labelsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def text(data: DigestData) -> str:
+    """The digest as plain text (`atelier digest --dry-run` prints this)."""
+    lines = [
+        f"Atelier digest for {data.channel_id} — {data.now:%A %d %B %Y}",
+        f"Metrics, last {data.days} days (previous {data.days} in brackets):",
+    ]
+    for now, before in zip(data.current, data.previous, strict=True):
+        lines.append(
+            f"  {now.name}: {now.formatted()} ({before.formatted()}), n={now.count} — {now.meaning}"
+        )
+    lines.append(
+        "Projects that moved in the last day:"
+        if data.moved
+        else "No project moved in the last day."
+    )
+    for project, actions, done in data.moved:
+        lines.append(
+            f"  Project {project.id} — {project.intent} ({actions} decisions; done: {', '.join(done) or 'nothing yet'})"
+        )
+    lines.append("Paused:" if data.paused else "Nothing is paused.")
+    for project in data.paused:
+        lines.append(f"  Project {project.id}: {project.pause_detail}")
+    return "\n".join(lines)
+
+
+def digest_blocks(data: DigestData) -> list[dict[str, Any]]:
+    out = blocks.metrics_blocks(
+        f"Daily digest — {data.now:%a %d %b}", data.current, data.previous, data.days
+    )
+    moved = "\n".join(
+        f"• Project {p.id} — {p.intent} ({n} decisions; done: {', '.join(done) or 'nothing yet'})"
+        for p, n, done in data.moved
+    )
+    out.append(blocks.section("*Projects that moved*\n" + (moved or "none in the last day")))
+    paused = "\n".join(f"• Project {p.id}: {p.pause_detail}" for p in data.paused)
+    out.append(blocks.section("*Paused*\n" + (paused or "nothing")))
+    return out
+
+
+def local_day(when: datetime, zone: str) -> str:
+    return when.astimezone(ZoneInfo(zone)).date().isoformat()
+
+
+def post_digest(
+    service: PlaybookService,
+    store: ImageStore,
+    channel_id: str,
+    *,
+    now: datetime | None = None,
+    once: bool = True,
+) -> bool:
+    """Compose and queue a channel's digest; with `once`, only the first caller per local day does."""
+    now = now or utcnow()
+    settings = service.settings(channel_id)
+    if once and not service.claim_digest(channel_id, local_day(now, settings.digest_tz)):
+        log.info("digest already posted today", extra={"channel": channel_id})
+        return False
+    data = service.digest_data(channel_id, now)
+    chart_hash = store.put(chart(data))
+    service.post_digest(
+        channel_id, {"text": text(data), "blocks": digest_blocks(data), "chart_hash": chart_hash}
+    )
+    return True
+
+
+def send_reminders(service: PlaybookService, *, now: datetime | None = None) -> int:
+    """Nudge Reviewers about images waiting at the gate and Directors about long pauses.
+
+    Each nudge is keyed by its 24-hour slot since the wait crossed the limit, so none repeats
+    within a day, whichever of several processes sends it.
+    """
+    now = now or utcnow()
+    sent = 0
+    for project, image, hours, limit in service.waiting_at_gate(now):
+        if service.claim_nudge("gate", image.id, str(int((hours - limit) // 24))):
+            service.notify(
+                project,
+                f":bell: {blocks.mention(project.reviewer)}, #{image.number} has waited at the gate for {hours:.0f} h.",
+            )
+            sent += 1
+    for project in service.paused_longer_than(now, PAUSE_NUDGE_AFTER):
+        waited = now - project.paused_at if project.paused_at else PAUSE_NUDGE_AFTER
+        if service.claim_nudge(
+            "pause", project.id, str(int((waited - PAUSE_NUDGE_AFTER) / timedelta(days=1)))
+        ):
+            service.notify(
+                project,
+                f":bell: {blocks.mention(project.director)}, this project has been paused for {waited.total_seconds() / 3600:.0f} h: {project.pause_detail}.",
+            )
+            sent += 1
+    return sent
