@@ -1,0 +1,124 @@
+"""The command grammar: every verb parses to what the service needs, or says how to write it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.playbook.gate import GateItem
+from bot.playbook.plays import Play
+from bot.slack.grammar import UsageError, parse
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "args"),
+    [
+        (
+            "sprint watercolor | flat vector | film photo — a courier at dawn",
+            "sprint",
+            {
+                "styles": ["watercolor", "flat vector", "film photo"],
+                "subject": "a courier at dawn",
+                "count": 15,
+            },
+        ),
+        (
+            "sprint a|b|c -- x y x20",
+            "sprint",
+            {"styles": ["a", "b", "c"], "subject": "x y", "count": 20},
+        ),
+        (
+            "lock #7 template a {subject} at dawn negative blurry, text seed 5",
+            "lock",
+            {"number": 7, "template": "a {subject} at dawn", "negative": "blurry, text", "seed": 5},
+        ),
+        (
+            "volume red bike; blue bike x4",
+            "volume",
+            {"values": ["red bike", "blue bike"], "per_value": 4, "overrides": {}},
+        ),
+        (
+            "volume red bike steps=30",
+            "volume",
+            {"values": ["red bike"], "per_value": 1, "overrides": {"steps": "30"}},
+        ),
+        (
+            "fix 12 a1 b1 remove the stray text",
+            "fix",
+            {
+                "number": 12,
+                "mode": "inpaint",
+                "cells": [0, 1],
+                "strength": None,
+                "mask": False,
+                "instruction": "remove the stray text",
+            },
+        ),
+        (
+            "fix 12 refine strength 0.2 sharper",
+            "fix",
+            {
+                "number": 12,
+                "mode": "refine",
+                "cells": [],
+                "strength": 0.2,
+                "mask": False,
+                "instruction": "sharper",
+            },
+        ),
+        (
+            "send back 12 license: looks like a real brand",
+            "sendback",
+            {"number": 12, "item": GateItem.LICENSE, "note": "looks like a real brand"},
+        ),
+        (
+            "sendback 3 alt text missing",
+            "sendback",
+            {"number": 3, "item": GateItem.ALT_TEXT, "note": "missing"},
+        ),
+        ("skip fix no flaws to repair", "skip", {"play": Play.FIX, "reason": "no flaws to repair"}),
+        ("handoff 12 <@U123|bob>", "handoff", {"number": 12, "editor": "U123"}),
+        ("roles director <@UA> reviewer <@UB>", "roles", {"director": "UA", "reviewer": "UB"}),
+        ("metrics channel --days 7", "metrics", {"scope": "channel", "days": 7}),
+        (
+            "settings digest 09:00 Europe/Berlin budget 5",
+            "settings",
+            {
+                "changes": {
+                    "digest_time": "09:00",
+                    "digest_tz": "Europe/Berlin",
+                    "iteration_budget": 5,
+                }
+            },
+        ),
+        ("rank 3, 1, 2", "rank", {"numbers": [3, 1, 2]}),
+        ("", "help", {}),
+    ],
+)
+def test_commands_parse(text: str, verb: str, args: dict[str, object]) -> None:
+    command = parse(text)
+    assert (command.verb, command.args) == (verb, args)
+
+
+def test_a_leading_project_number_selects_the_project() -> None:
+    command = parse("p3 status")
+    assert (command.verb, command.project) == ("status", 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("sprint watercolor", "Separate the styles"),
+        ("fix 12", "Say which region"),
+        ("lock seven", "not part of a lock"),
+        ("frobnicate", "I don't know"),
+        ("budget 1", "Usage: `budget"),
+        ("skip nothing why", "is not a play"),
+        ("status now", "takes nothing after it"),
+        ("settings digest 9am", "not a time like 09:00"),
+        ("settings digest 09:00 Mars/Base", "not a time zone"),
+        ("sendback 4 weather", "Name the checklist item"),
+    ],
+)
+def test_malformed_commands_say_how_to_write_them(text: str, says: str) -> None:
+    with pytest.raises(UsageError, match=says):
+        parse(text)
