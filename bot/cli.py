@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -195,7 +196,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     config = Config.from_env()
-    logs.setup(secrets=config.secrets())
+    logs.setup(os.environ.get("ATELIER_LOG_LEVEL", "INFO").upper(), secrets=config.secrets())
     return int(args.run(config, args))
 
 

@@ -271,6 +271,7 @@ class Dispatcher:
             )
         images = self.service.job_images(job_id)
         result = job.result or {}
+        cut = [blocks.context(f":warning: {warning}") for warning in result.get("warnings", [])]
         if job.kind == "sprint":
             file_id = self._upload(
                 message, result["sheet_hash"], f"moodboard-p{project.id}.png", "Moodboard"
@@ -278,7 +279,7 @@ class Dispatcher:
             return self._post(
                 project,
                 f"Moodboard: {len(images)} variations",
-                blocks.moodboard(project, images, file_id),
+                blocks.moodboard(project, images, file_id) + cut,
                 kind="moodboard",
                 job_id=job.id,
             )
@@ -307,7 +308,7 @@ class Dispatcher:
             return self._post(
                 project,
                 f"Volume batch: {len(images)} images",
-                blocks.batch(project, images, file_id, "Volume batch"),
+                blocks.batch(project, images, file_id, "Volume batch") + cut,
                 kind="batch",
                 job_id=job.id,
             )

@@ -145,6 +145,27 @@ class DiffusersBackend:
         )[0]
         return composite(init, repaired, mask)
 
+    def truncated(self, prompt: str) -> str | None:
+        """The words of a prompt the text encoder never reads (past its 77 tokens), if any."""
+        tokenizer = self.base.tokenizer
+        room = tokenizer.model_max_length - 2  # start and end tokens
+
+        def tokens(text: str) -> int:
+            return len(tokenizer(text, truncation=False, add_special_tokens=False).input_ids)
+
+        if tokens(prompt) <= room:
+            return None
+        low, high = 0, len(prompt)  # the longest prefix that fits, in the person's own text
+        while low < high:
+            middle = (low + high + 1) // 2
+            if tokens(prompt[:middle]) <= room:
+                low = middle
+            else:
+                high = middle - 1
+        if low < len(prompt) and not prompt[low].isspace():
+            low = prompt.rfind(" ", 0, low) + 1  # report the word that was cut in half, whole
+        return prompt[low:].strip()
+
     def upscale(self, task: GenTask, init: Image.Image, scale: int) -> Image.Image:
         """Resize, then a low-strength image-to-image pass to restore detail."""
         large = init.resize((init.width * scale, init.height * scale), Image.Resampling.LANCZOS)

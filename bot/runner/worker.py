@@ -253,6 +253,19 @@ class Worker:
         }
 
     @staticmethod
+    def _prompt_warnings(backend: Backend, images: Sequence[Image]) -> list[str]:
+        """Say what the text encoder cut from prompts past its token limit, once per cut."""
+        cuts: dict[str, list[int]] = {}
+        for image in images:
+            lost = backend.truncated(image.prompt)
+            if lost:
+                cuts.setdefault(lost, []).append(image.number)
+        return [
+            f"{', '.join(f'#{n}' for n in numbers)}: the prompt is longer than the text encoder reads (77 tokens); it ignored “{lost}”."
+            for lost, numbers in cuts.items()
+        ]
+
+    @staticmethod
     def _log_params(task: GenTask, backend: Backend, **more: Any) -> dict[str, Any]:
         return {
             **task.as_dict(),
@@ -359,10 +372,12 @@ class Worker:
             digest = self.store.put(
                 to_png(sheet, {"contact_sheet_of": [image.number for image in images]})
             )
+            warnings = self._prompt_warnings(backend, images)
             queue.complete(
                 s,
                 job,
                 {
+                    "warnings": warnings,
                     "sheet_hash": digest,
                     "model_hash": backend.model_hash,
                     "images": [image.id for image in images],
@@ -611,7 +626,14 @@ class Worker:
             digest = self.store.put(
                 to_png(contact_sheet(tiles), {"contact_sheet_of": [i.number for i in images]})
             )
-            queue.complete(s, job, {"sheet_hash": digest, "images": [image.id for image in images]})
+            queue.complete(
+                s,
+                job,
+                {
+                    "sheet_hash": digest,
+                    "images": [image.id for image in images],
+                },
+            )
 
 
 class _Released(Exception):

@@ -142,3 +142,11 @@ def test_png_metadata_reads_back_and_reproduces_the_image(
     }
     again = backend.text_to_image([GenTask(**fields)])[0]
     assert pixel_diff(picture, again)[1] <= 1
+
+
+def test_a_prompt_past_77_tokens_reports_what_was_cut(backend: DiffusersBackend) -> None:
+    short = "a courier at dawn"
+    assert backend.truncated(short) is None
+    long = "a courier at dawn " + "with a red scarf " * 5 + "THE-END"
+    cut = backend.truncated(long)
+    assert cut is not None and cut.endswith("THE-END") and len(cut) < len(long)

@@ -447,3 +447,52 @@ def test_the_reviewers_emoji_clear_or_send_back_and_others_change_nothing(
         thread_ts=thread,
     )
     local.message(CHANNEL, thread, f"sent #{numbers[1]} back: license")
+
+
+def test_after_a_slack_outage_every_message_arrives_exactly_once(local: LocalSlack) -> None:
+    thread = start(local)
+    slack = local.standin
+    # Slack answers 500s, then 429s, for longer than the client's own retries cover.
+    slack.fail("chat.postMessage", 500, times=6)
+    slack.fail("chat.postMessage", 429, retry_after=1, times=4)
+    slack.fail("files.getUploadURLExternal", 503, times=4)
+    slack.say(OPERATOR, CHANNEL, "sprint ink | clay | neon — a courier", thread_ts=thread)
+    local.message(CHANNEL, thread, "Moodboard", timeout=180)
+    slack.say(DIRECTOR, CHANNEL, "rank 1 2 3", thread_ts=thread)
+    local.message(CHANNEL, thread, "ranked #1")
+    local.settle(timeout=120)
+    with local.server.atelier.service.sessions() as s:
+        from storage.models import OutboxMessage
+
+        statuses = {row.status for row in s.scalars(select(OutboxMessage))}
+        retried = sum(row.attempts for row in s.scalars(select(OutboxMessage)))
+    assert statuses == {"sent"} and retried >= 1
+    texts = [m.get("text", "") for m in slack.thread(CHANNEL, thread) if m.get("bot_id")]
+    for expected in ("Moodboard", "ranked #1", "Concept sprint"):
+        assert sum(expected in text for text in texts) == 1, texts
+    boards = [m for m in slack.thread(CHANNEL, thread) if "Moodboard" in (m.get("text") or "")]
+    assert slack.file_bytes(boards[0]["blocks"][1]["slack_file"]["id"]).startswith(b"\x89PNG")
+
+
+def test_a_prompt_past_the_token_limit_is_warned_with_what_was_cut(local: LocalSlack) -> None:
+    thread = start(local)
+    subject = "a courier at dawn " + "with a red scarf and a tall hat " * 3 + "FINAL-DETAIL"
+    local.standin.say(OPERATOR, CHANNEL, f"sprint ink | clay | neon — {subject}", thread_ts=thread)
+    board = local.message(CHANNEL, thread, "Moodboard")
+    warnings = [
+        b["elements"][0]["text"]
+        for b in board["blocks"]
+        if b["type"] == "context" and "77 tokens" in b["elements"][0]["text"]
+    ]
+    assert len(warnings) == 3  # one per style: each prompt loses its own tail
+    assert all("FINAL-DETAIL" in warning for warning in warnings)
+
+
+def test_an_upload_over_20_mb_is_refused(local: LocalSlack) -> None:
+    thread, numbers = _to_volume(local)
+    local.standin.say(OPERATOR, CHANNEL, f"handoff {numbers[0]} <@UEDITOR>", thread_ts=thread)
+    local.message(CHANNEL, thread, "is with")
+    local.standin.upload(
+        "UEDITOR", CHANNEL, "huge.png", b"\x89PNG" + b"0" * (21 * 1024 * 1024), thread_ts=thread
+    )
+    assert "limited to 20 MB" in local.ephemeral("UEDITOR", "20 MB")["text"]

@@ -159,6 +159,9 @@ def test_a_retried_job_never_duplicates_or_loses_an_image(
             first.stop.set()  # as SIGTERM would: finish this chunk, then release the job
             return self.inner.text_to_image(tasks)
 
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
     first = Worker(
         sessions,
         store,
@@ -193,6 +196,9 @@ def test_jobs_that_share_a_recipe_run_as_one_batch(
         def text_to_image(self, tasks: Sequence[GenTask]) -> list[Image.Image]:
             calls.append(len(tasks))
             return self.inner.text_to_image(tasks)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
 
     Worker(sessions, store, lambda m: Counting(backend_for(m)), batch_size=6).run_once()  # type: ignore[arg-type,return-value]
     assert calls == [6]
