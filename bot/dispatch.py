@@ -14,7 +14,7 @@ from bot.playbook.service import PlaybookService
 from bot.slack import blocks
 from storage import outbox
 from storage.files import ImageStore, StoreError
-from storage.models import OutboxMessage, Project
+from storage.models import Image, OutboxMessage, Project
 
 log = logging.getLogger("atelier.dispatch")
 # Errors that retrying cannot fix: say so in the log and stop.
@@ -167,17 +167,7 @@ class Dispatcher:
             return self._gate(message, project, payload["number"])
         if kind == "repair":
             image = self.service.image(project.id, payload["number"])
-            parent = self.service.image_by_id(image.parent_id) if image.parent_id else None
-            file_id = self._upload(
-                message, image.file_hash, f"image-{image.number}.png", f"#{image.number}"
-            )
-            return self._post(
-                project,
-                f"New version #{image.number}",
-                blocks.repaired(project, image, parent, file_id),
-                kind="repair",
-                image_id=image.id,
-            )
+            return self._post_version(message, project, image, f"New version #{image.number}")
         raise ValueError(f"unknown outbox kind {kind!r}")
 
     def _post(
@@ -325,20 +315,33 @@ class Dispatcher:
                 job_id=job.id,
             )
         if job.kind == "fix":
-            image = images[0]
-            parent = self.service.image_by_id(image.parent_id) if image.parent_id else None
-            file_id = self._upload(
-                message, image.file_hash, f"image-{image.number}.png", f"#{image.number}"
-            )
-            return self._post(
-                project,
-                f"Repaired #{image.number}",
-                blocks.repaired(project, image, parent, file_id),
-                kind="repair",
-                job_id=job.id,
-                image_id=image.id,
+            return self._post_version(
+                message, project, images[0], f"Repaired #{images[0].number}", job_id=job.id
             )
         raise ValueError(f"unknown job kind {job.kind!r}")
+
+    def _post_version(
+        self,
+        message: OutboxMessage,
+        project: Project,
+        image: Image,
+        text: str,
+        *,
+        job_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A new version of an image (a repair or an editor's file), with its way to the gate."""
+        parent = self.service.image_by_id(image.parent_id) if image.parent_id else None
+        file_id = self._upload(
+            message, image.file_hash, f"image-{image.number}.png", f"#{image.number}"
+        )
+        return self._post(
+            project,
+            text,
+            blocks.repaired(project, image, parent, file_id),
+            kind="repair",
+            job_id=job_id,
+            image_id=image.id,
+        )
 
     def _gate(self, message: OutboxMessage, project: Project, number: int) -> dict[str, Any]:
         view = self.service.gate_view(project.id, number)

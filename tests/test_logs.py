@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
 from bot.local import LocalSlack
 from bot.logs import JsonFormatter
 from bot.slack.standin import SlackStandIn
+from tests.serving import free_port, serve
 
 
 def test_the_formatter_masks_secrets_and_any_slack_token() -> None:
@@ -31,16 +28,10 @@ def test_the_formatter_masks_secrets_and_any_slack_token() -> None:
     assert "xoxb-[redacted]" in json.loads(line)["msg"]
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_a_debug_serve_process_logs_no_secret(tmp_path: Path) -> None:
     standin = SlackStandIn(token="xoxb-9999-SECRETBOTTOKEN", signing_secret="SIGNINGSECRET-4242")
     standin.start()
-    port = _port()
+    port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": standin.token,
@@ -52,25 +43,8 @@ def test_a_debug_serve_process_logs_no_secret(tmp_path: Path) -> None:
         "ATELIER_LOG_LEVEL": "DEBUG",
     }
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            "--http",
-            "--port",
-            str(port),
-            "--host",
-            "127.0.0.1",
-            "--no-runner",
-        ],
-        env=env,
-        stderr=log,
-        stdout=log,
-    )
+    proc = serve(env, port, "--no-runner", output=log)
     try:
-        LocalSlack.wait(lambda: _up(port), 60, "/healthz")
         standin.app_url = f"http://127.0.0.1:{port}/slack/events"
         standin.command("U1", "C1", "new Posters for the launch.")
         standin.command("U1", "C1", "bogus")
@@ -85,11 +59,3 @@ def test_a_debug_serve_process_logs_no_secret(tmp_path: Path) -> None:
     assert len(text) > 1000 and '"level": "debug"' in text  # it really logged at DEBUG
     for secret in ("SECRETBOTTOKEN", "SIGNINGSECRET-4242", "APPTOKEN-77"):
         assert secret not in text
-
-
-def _up(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False

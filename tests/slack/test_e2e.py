@@ -5,11 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +19,7 @@ from bot.playbook.errors import OutOfOrder
 from bot.slack.standin import SlackStandIn
 from storage import queue
 from storage.models import Job
+from tests.serving import free_port, healthz, serve
 
 CHANNEL = "CTEAM"
 DIRECTOR, OPERATOR, REVIEWER, STRANGER = "UDIR", "UOPS", "UREV", "USTRANGER"
@@ -270,7 +267,7 @@ def test_every_ack_is_fast_while_the_runner_is_busy(local: LocalSlack) -> None:
 def test_serve_http_starts_and_acks_without_loading_torch(tmp_path: Path) -> None:
     standin = SlackStandIn()
     standin.start()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": standin.token,
@@ -279,24 +276,9 @@ def test_serve_http_starts_and_acks_without_loading_torch(tmp_path: Path) -> Non
         "ATELIER_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
         "ATELIER_IMAGE_STORE": str(tmp_path / "store"),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            "--http",
-            "--port",
-            str(port),
-            "--host",
-            "127.0.0.1",
-        ],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
+    proc = serve(env, port)
     try:
-        health = LocalSlack.wait(lambda: _get(f"http://127.0.0.1:{port}/healthz"), 60, "/healthz")
-        assert json.loads(health) == {"ok": True, "database": "ok"}
+        assert json.loads(healthz(port) or "{}") == {"ok": True, "database": "ok"}
         standin.app_url = f"http://127.0.0.1:{port}/slack/events"
         assert standin.command(DIRECTOR, CHANNEL, "help").status == 200
         LocalSlack.wait(lambda: standin.ephemerals_for(DIRECTOR), 10, "the help reply")
@@ -306,20 +288,6 @@ def test_serve_http_starts_and_acks_without_loading_torch(tmp_path: Path) -> Non
         proc.terminate()
         proc.wait(20)
         standin.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return str(response.read().decode())
-    except OSError:
-        return None
 
 
 def _to_volume(local: LocalSlack) -> tuple[str, list[int]]:
