@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -193,7 +194,8 @@ from storage.files import ImageStore
 engine = make_engine(sys.argv[1]); migrate(engine)
 schedules = Schedules(PlaybookService(make_sessions(engine)), ImageStore(sys.argv[2]), engine, sync_seconds=1)
 schedules.start()
-time.sleep(float(sys.argv[3]))
+print("ready", flush=True)
+sys.stdin.read()  # run until the test closes our input
 schedules.stop()
 """
 
@@ -202,30 +204,50 @@ def test_two_bot_processes_post_one_digest_per_channel_per_day(pg_url: str, tmp_
     truncate_all(pg_url)
     engine = make_engine(pg_url)
     service = PlaybookService(make_sessions(engine))
-    fire = datetime.now(UTC) + timedelta(minutes=1)
     for channel in ("CONE", "CTWO"):
         service.start_project(channel, "U1", "Art for spring.")
-        service.update_settings(channel, "U1", digest_time=fire.strftime("%H:%M"), digest_tz="UTC")
-    wait = (fire.replace(second=0, microsecond=0) - datetime.now(UTC)).total_seconds() + 8
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", SCHEDULER, pg_url, str(tmp_path / "store"), str(wait)]
+            [sys.executable, "-c", SCHEDULER, pg_url, str(tmp_path / "store")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]
     try:
         for process in processes:
-            assert process.wait(timeout=wait + 60) == 0
+            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        # Both schedulers are running; give the digest a time far enough ahead for their re-sync.
+        fire = (datetime.now(UTC) + timedelta(seconds=75)).replace(second=0, microsecond=0)
+        for channel in ("CONE", "CTWO"):
+            service.update_settings(
+                channel, "U1", digest_time=fire.strftime("%H:%M"), digest_tz="UTC"
+            )
+
+        def posted() -> list[tuple[str, int]]:
+            with make_sessions(engine)() as s:
+                rows = s.execute(
+                    select(OutboxMessage.channel_id, func.count())
+                    .where(OutboxMessage.kind == "digest")
+                    .group_by(OutboxMessage.channel_id)
+                ).all()
+            return sorted((channel, int(count)) for channel, count in rows)
+
+        LocalSlack.wait(
+            lambda: len(posted()) == 2,
+            (fire - datetime.now(UTC)).total_seconds() + 60,
+            "both digests",
+        )
+        time.sleep(5)  # let the slower scheduler fire too: it must not post again
+        assert posted() == [("CONE", 1), ("CTWO", 1)]
     finally:
         for process in processes:
-            if process.poll() is None:
+            if process.stdin:
+                process.stdin.close()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
                 process.kill()
-    with make_sessions(engine)() as s:
-        digests = s.execute(
-            select(OutboxMessage.channel_id, func.count())
-            .where(OutboxMessage.kind == "digest")
-            .group_by(OutboxMessage.channel_id)
-        ).all()
-    assert sorted(digests) == [("CONE", 1), ("CTWO", 1)]
     engine.dispose()
     truncate_all(pg_url)
