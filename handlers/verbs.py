@@ -13,7 +13,6 @@ from PIL import Image, UnidentifiedImageError
 
 from bot.playbook.errors import InvalidInput, NotFound, PlaybookError
 from bot.playbook.plays import info as play_info
-from bot.playbook.service import parse_cells
 from bot.slack import blocks
 from bot.slack.grammar import Command, usage
 from handlers.context import Atelier
@@ -398,7 +397,3 @@ def record_editor_upload(
     atelier.service.post_repair(project.id, version.number)
     atelier.service.refresh_root(project.id)
     return None
-
-
-def parse_cell_values(values: list[str]) -> list[int]:
-    return parse_cells(" ".join(values)) if values else []

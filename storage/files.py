@@ -48,8 +48,3 @@ class ImageStore:
 
     def exists(self, digest: str) -> bool:
         return bool(self.fs.exists(self._path(digest)))
-
-    def local_path(self, digest: str) -> str | None:
-        """A filesystem path when the store is local (for HTML pages); None otherwise."""
-        protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
-        return self._path(digest) if protocol in ("file", "local") else None

@@ -15,7 +15,6 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -92,7 +91,6 @@ class SlackStandIn:
         self._clock = itertools.count(1)
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
-        self.on_post: Callable[[str, dict[str, Any]], None] | None = None
 
     # ---- server -------------------------------------------------------------------------
 
@@ -354,18 +352,7 @@ class SlackStandIn:
         if not params.get("text") and not params.get("blocks"):
             raise SlackError("no_text")
         self._validate_blocks(params.get("blocks"))
-        ts = self._ts()
-        self.ws.ephemerals.append(
-            {
-                "ephemeral": True,
-                "channel": channel,
-                "user": params["user"],
-                "text": params.get("text", ""),
-                "blocks": params.get("blocks") or [],
-                "thread_ts": params.get("thread_ts"),
-                "ts": ts,
-            }
-        )
+        ts = self._add_ephemeral(channel, params["user"], params, params.get("thread_ts"))
         return {"message_ts": ts}
 
     def api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -476,15 +463,6 @@ class SlackStandIn:
             "user": file.get("user", self.bot_user_id),
         }
 
-    def api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
-        message = self._find(self._channel(params), str(params.get("timestamp")))
-        if message is None:
-            raise SlackError("message_not_found")
-        message.setdefault("reactions", []).append(
-            {"name": params.get("name"), "users": [self.bot_user_id]}
-        )
-        return {}
-
     def _receive_response_url(self, handler: BaseHTTPRequestHandler, key: str, raw: bytes) -> None:
         channel, user, thread = urllib.parse.unquote(key).split("|")
         payload = json.loads(raw or b"{}")
@@ -502,17 +480,7 @@ class SlackStandIn:
                     },
                 )
             else:
-                self.ws.ephemerals.append(
-                    {
-                        "ephemeral": True,
-                        "channel": channel,
-                        "user": user,
-                        "text": payload.get("text", ""),
-                        "blocks": payload.get("blocks") or [],
-                        "thread_ts": thread or None,
-                        "ts": self._ts(),
-                    }
-                )
+                self._add_ephemeral(channel, user, payload, thread or None)
         self._reply(handler, 200, b"ok", "text/plain")
 
     # ---- workspace state ----------------------------------------------------------------
@@ -522,9 +490,25 @@ class SlackStandIn:
         message["ts"] = self._ts()
         message["channel"] = channel
         self.ws.messages.setdefault(channel, []).append(message)
-        if self.on_post:
-            self.on_post(channel, message)
         return message
+
+    def _add_ephemeral(
+        self, channel: str, user: str, content: dict[str, Any], thread: str | None
+    ) -> str:
+        """A message only `user` sees; `content` carries its text and blocks."""
+        ts = self._ts()
+        self.ws.ephemerals.append(
+            {
+                "ephemeral": True,
+                "channel": channel,
+                "user": user,
+                "text": content.get("text", ""),
+                "blocks": content.get("blocks") or [],
+                "thread_ts": thread,
+                "ts": ts,
+            }
+        )
+        return ts
 
     def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self.ws.messages.get(channel, []) if m["ts"] == ts), None)
@@ -627,17 +611,7 @@ class SlackStandIn:
         data = delivery.json()
         if delivery.status == 200 and (data.get("text") or data.get("blocks")):
             with self._lock:
-                self.ws.ephemerals.append(
-                    {
-                        "ephemeral": True,
-                        "channel": channel,
-                        "user": user,
-                        "text": data.get("text", ""),
-                        "blocks": data.get("blocks") or [],
-                        "thread_ts": thread,
-                        "ts": self._ts(),
-                    }
-                )
+                self._add_ephemeral(channel, user, data, thread)
 
     def _event(
         self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
