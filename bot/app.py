@@ -26,7 +26,7 @@ def make_client(config: Config) -> WebClient:
     return WebClient(
         token=config.slack_bot_token,
         base_url=config.slack_api_url,
-        timeout=15,
+        timeout=config.slack_timeout,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),

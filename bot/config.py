@@ -20,6 +20,7 @@ class Config:
     image_store: str
     model: str
     device: str
+    slack_timeout: int = 15
 
     @classmethod
     def from_env(cls) -> Config:
@@ -34,6 +35,7 @@ class Config:
             image_store=env("ATELIER_IMAGE_STORE", "./atelier-images"),
             model=env("ATELIER_MODEL", "tiny"),
             device=env("ATELIER_DEVICE", "auto"),
+            slack_timeout=int(env("ATELIER_SLACK_TIMEOUT", "15")),
         )
 
     def secrets(self) -> list[str]:

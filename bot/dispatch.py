@@ -31,6 +31,8 @@ PERMANENT = {
     "cant_update_message",
 }
 MAX_ATTEMPTS = 12
+# Message metadata that marks a post with the outbox message it came from.
+OUTBOX_EVENT = "atelier_outbox"
 
 
 class NotReady(Exception):
@@ -111,6 +113,11 @@ class Dispatcher:
             outbox.retry_later(row, str(failure), delay=1.0)
         elif isinstance(failure, SlackApiError):
             self._slack_failure(row, failure)
+        elif isinstance(failure, TimeoutError):
+            # Slack may still finish the call; wait it out so the retry can find the post.
+            outbox.retry_later(
+                row, "Slack did not answer in time", delay=float(self.client.timeout)
+            )
         else:
             log.warning(
                 "send failed; will retry",
@@ -143,7 +150,7 @@ class Dispatcher:
         kind, payload = message.kind, message.payload
         if kind == "root":
             assert project is not None
-            return self._root(project)
+            return self._root(message, project)
         if kind == "digest":
             file_id = self._upload(
                 message, payload["chart_hash"], "digest-trend.png", "Keep rate and rework, by week"
@@ -151,16 +158,19 @@ class Dispatcher:
             chart = blocks.image_block(
                 file_id, "Line chart of weekly keep rate and rework after review", "Trend"
             )
-            response = self.client.chat_postMessage(
-                channel=message.channel_id, text=payload["text"], blocks=[*payload["blocks"], chart]
+            ts = self._chat_post(
+                message,
+                channel=message.channel_id,
+                text=payload["text"],
+                blocks=[*payload["blocks"], chart],
             )
-            return {"ts": response["ts"]}
+            return {"ts": ts}
         if project is None or project.thread_ts is None:
             raise NotReady("the project's thread is not posted yet")
         if kind == "notice":
-            return self._post(project, payload["text"])
+            return self._post(message, project, payload["text"])
         if kind == "progress":
-            return self._progress(project, payload["job_id"])
+            return self._progress(message, project, payload["job_id"])
         if kind == "job_result":
             return self._job_result(message, project, payload["job_id"])
         if kind == "gate":
@@ -172,6 +182,7 @@ class Dispatcher:
 
     def _post(
         self,
+        message: OutboxMessage,
         project: Project,
         text: str,
         message_blocks: list[dict[str, Any]] | None = None,
@@ -179,7 +190,8 @@ class Dispatcher:
         kind: str | None = None,
         **ref: Any,
     ) -> dict[str, Any]:
-        response = self.client.chat_postMessage(
+        ts = self._chat_post(
+            message,
             channel=project.channel_id,
             thread_ts=project.thread_ts,
             text=text,
@@ -187,44 +199,90 @@ class Dispatcher:
         )
         if kind:
             self.service.remember_message(
-                project.channel_id, response["ts"], kind, project_id=project.id, **ref
+                project.channel_id, ts, kind, project_id=project.id, **ref
             )
-        return {"ts": response["ts"]}
+        return {"ts": ts}
 
-    def _root(self, project: Project) -> dict[str, Any]:
+    def _chat_post(self, message: OutboxMessage, **post: Any) -> str:
+        """Post a new message once: after an answer that never came, find the earlier post first."""
+        if message.attempts:
+            earlier = self._earlier_post(message, post["channel"], post.get("thread_ts"))
+            if earlier is not None:
+                log.info(
+                    "found the earlier post; not sending it again", extra={"outbox": message.id}
+                )
+                return earlier
+        response = self.client.chat_postMessage(
+            **post,
+            metadata={"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": message.id}},
+        )
+        return str(response["ts"])
+
+    def _earlier_post(
+        self, message: OutboxMessage, channel: str, thread_ts: str | None
+    ) -> str | None:
+        """The ts of a post this outbox message already made, read back from its metadata."""
+        oldest = f"{message.created_at.timestamp() - 60:.6f}"
+        cursor = None
+        while True:
+            if thread_ts:
+                page = self.client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=oldest,
+                    cursor=cursor,
+                    limit=200,
+                    include_all_metadata=True,
+                )
+            else:
+                page = self.client.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    cursor=cursor,
+                    limit=200,
+                    include_all_metadata=True,
+                )
+            for found in page["messages"]:
+                metadata = found.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == OUTBOX_EVENT
+                    and metadata.get("event_payload", {}).get("outbox_id") == message.id
+                ):
+                    return str(found["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    def _root(self, message: OutboxMessage, project: Project) -> dict[str, Any]:
         text, root_blocks = blocks.project_root(project, self.service.plays(project.id))
         if project.thread_ts is None:
-            response = self.client.chat_postMessage(
-                channel=project.channel_id, text=text, blocks=root_blocks
-            )
-            self.service.attach_thread(project.id, response["ts"])
-            self.service.remember_message(
-                project.channel_id, response["ts"], "root", project_id=project.id
-            )
-            return {"ts": response["ts"]}
+            ts = self._chat_post(message, channel=project.channel_id, text=text, blocks=root_blocks)
+            self.service.attach_thread(project.id, ts)
+            self.service.remember_message(project.channel_id, ts, "root", project_id=project.id)
+            return {"ts": ts}
         self.client.chat_update(
             channel=project.channel_id, ts=project.thread_ts, text=text, blocks=root_blocks
         )
         return {"ts": project.thread_ts}
 
-    def _progress(self, project: Project, job_id: int) -> dict[str, Any]:
+    def _progress(self, message: OutboxMessage, project: Project, job_id: int) -> dict[str, Any]:
         job = self.service.job(job_id)
         assert job is not None
         text = blocks.progress_text(job)
         shown = self.service.progress_message(job_id)
         if shown is None:
-            response = self.client.chat_postMessage(
-                channel=project.channel_id, thread_ts=project.thread_ts, text=text
+            ts = self._chat_post(
+                message, channel=project.channel_id, thread_ts=project.thread_ts, text=text
             )
             self.service.remember_message(
                 project.channel_id,
-                response["ts"],
+                ts,
                 "progress",
                 project_id=project.id,
                 job_id=job_id,
                 shown=job.progress_done,
             )
-            return {"ts": response["ts"]}
+            return {"ts": ts}
         self.client.chat_update(channel=project.channel_id, ts=shown.ts, text=text)
         self.service.mark_shown(shown.id, job.progress_done)
         return {"ts": shown.ts}
@@ -256,6 +314,7 @@ class Dispatcher:
         self.service.refresh_root(project.id)
         if job.status == "failed":
             return self._post(
+                message,
                 project,
                 f":warning: Job {job.id} ({blocks.JOB_LABEL.get(job.kind, job.kind)}) failed: {job.error}. Nothing already made was lost; run it again when the cause is fixed.",
             )
@@ -267,6 +326,7 @@ class Dispatcher:
                 message, result["sheet_hash"], f"moodboard-p{project.id}.png", "Moodboard"
             )
             return self._post(
+                message,
                 project,
                 f"Moodboard: {len(images)} variations",
                 blocks.moodboard(project, images, file_id) + cut,
@@ -283,6 +343,7 @@ class Dispatcher:
                 message, hero.file_hash, f"hero-{hero.number}.png", f"Hero #{hero.number}"
             )
             return self._post(
+                message,
                 project,
                 f"Hero #{hero.number}",
                 blocks.hero(project, recipe, hero, file_id),
@@ -296,6 +357,7 @@ class Dispatcher:
                 message, result["sheet_hash"], f"batch-job{job.id}.png", "Volume batch"
             )
             return self._post(
+                message,
                 project,
                 f"Volume batch: {len(images)} images",
                 blocks.batch(project, images, file_id, "Volume batch") + cut,
@@ -307,6 +369,7 @@ class Dispatcher:
                 message, result["sheet_hash"], f"upscaled-job{job.id}.png", "Upscaled keepers"
             )
             return self._post(
+                message,
                 project,
                 "Upscaled keepers",
                 blocks.sheet_only("Upscaled keepers", images, file_id)
@@ -335,6 +398,7 @@ class Dispatcher:
             message, image.file_hash, f"image-{image.number}.png", f"#{image.number}"
         )
         return self._post(
+            message,
             project,
             text,
             blocks.repaired(project, image, parent, file_id),
@@ -348,6 +412,7 @@ class Dispatcher:
         file_id = self._upload(message, view.image.file_hash, f"gate-{number}.png", f"#{number}")
         draft = self.service.gate_draft(project.id, number)
         return self._post(
+            message,
             project,
             f"Review gate: #{number}",
             blocks.gate(project, view, file_id, draft),

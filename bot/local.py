@@ -2,62 +2,29 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from waitress.server import create_server
 
 from bot.config import Config
 from bot.serve import Server
 from bot.slack.standin import SlackStandIn
+from storage import outbox
 
 
-class LocalSlack:
-    """`atelier serve --http` in-process, with a stand-in Slack pointed at it and it at the stand-in."""
+class SlackWatch:
+    """Waiting on what people would see in the stand-in: thread messages, roots, ephemerals."""
 
-    def __init__(self, config: Config, users: dict[str, str], *, runner: bool = True) -> None:
-        self.standin = SlackStandIn(users=users)
-        self.standin.start()
-        self.config = replace(
-            config,
-            slack_bot_token=self.standin.token,
-            slack_signing_secret=self.standin.signing_secret,
-            slack_api_url=self.standin.api_url,
-        )
-        self.server = Server.build(self.config, runner=runner, dispatch_interval=0.1)
-        self.http = create_server(self.server.wsgi(), host="127.0.0.1", port=0, threads=6)
-        self._closing = threading.Event()
-        self._http_thread = threading.Thread(target=self._serve_http, name="http", daemon=True)
-        self._http_thread.start()
-        self.standin.app_url = f"http://127.0.0.1:{self.http.effective_port}/slack/events"  # type: ignore[union-attr]
-        self._background = self.server.start_background()
-
-    def _serve_http(self) -> None:
-        try:
-            self.http.run()
-        except OSError:
-            if not self._closing.is_set():
-                raise
-
-    def close(self) -> None:
-        """Stop in order: background work first, then HTTP, then the stand-in."""
-        self.server.stop_background()
-        for thread in self._background:
-            thread.join(timeout=30)
-        self._closing.set()
-        self.http.close()
-        self._http_thread.join(timeout=5)
-        self.standin.stop()
-        self.server.engine.dispose()
-
-    def __enter__(self) -> LocalSlack:
-        return self
-
-    def __exit__(self, *_exc: Any) -> None:
-        self.close()
+    standin: SlackStandIn
 
     @staticmethod
     def wait(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "the app") -> Any:
@@ -117,19 +84,6 @@ class LocalSlack:
             )
         )
 
-    def settle(self, timeout: float = 60.0) -> None:
-        """Wait until no job is pending and the outbox is empty."""
-        service = self.server.atelier.service
-
-        def idle() -> bool:
-            return (
-                not service.active_jobs()
-                and not service.unapplied_jobs()
-                and self.server.dispatcher.tick() == 0
-            )
-
-        self.wait(idle, timeout, "the queue and outbox to drain")
-
     def ephemeral(self, user: str, contains: str, timeout: float = 15.0) -> dict[str, Any]:
         """The newest ephemeral to `user` containing `contains`; a timeout lists what they did see."""
 
@@ -144,3 +98,169 @@ class LocalSlack:
         except TimeoutError as error:
             seen = [e["text"][:160] for e in self.standin.ephemerals_for(user)]
             raise TimeoutError(f"{error}\n{user} saw: {seen}") from None
+
+
+class LocalSlack(SlackWatch):
+    """`atelier serve --http` in-process, with a stand-in Slack pointed at it and it at the stand-in."""
+
+    def __init__(self, config: Config, users: dict[str, str], *, runner: bool = True) -> None:
+        self.standin = SlackStandIn(users=users)
+        self.standin.start()
+        self.config = replace(
+            config,
+            slack_bot_token=self.standin.token,
+            slack_signing_secret=self.standin.signing_secret,
+            slack_api_url=self.standin.api_url,
+        )
+        self.server = Server.build(self.config, runner=runner, dispatch_interval=0.1)
+        self.http = create_server(self.server.wsgi(), host="127.0.0.1", port=0, threads=6)
+        self._closing = threading.Event()
+        self._http_thread = threading.Thread(target=self._serve_http, name="http", daemon=True)
+        self._http_thread.start()
+        self.standin.app_url = f"http://127.0.0.1:{self.http.effective_port}/slack/events"  # type: ignore[union-attr]
+        self._background = self.server.start_background()
+
+    def _serve_http(self) -> None:
+        try:
+            self.http.run()
+        except OSError:
+            if not self._closing.is_set():
+                raise
+
+    def close(self) -> None:
+        """Stop in order: background work first, then HTTP, then the stand-in."""
+        self.server.stop_background()
+        for thread in self._background:
+            thread.join(timeout=30)
+        self._closing.set()
+        self.http.close()
+        self._http_thread.join(timeout=5)
+        self.standin.stop()
+        self.server.engine.dispose()
+
+    def __enter__(self) -> LocalSlack:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.close()
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until no job is pending and the outbox is empty."""
+        service = self.server.atelier.service
+
+        def idle() -> bool:
+            if service.active_jobs() or service.unapplied_jobs():
+                return False
+            if self.server.dispatcher.tick():
+                return False
+            with self.server.dispatcher.sessions() as s:
+                return outbox.unsent(s) == 0
+
+        self.wait(idle, timeout, "the queue and outbox to drain")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def healthz(port: int) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return str(response.read().decode())
+    except OSError:
+        return None
+
+
+def serve(
+    env: Mapping[str, str], port: int, *extra: str, output: IO[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`atelier serve --http` on 127.0.0.1:port; returns once /healthz answers."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--http",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            *extra,
+        ],
+        env=dict(env),
+        stdout=output or subprocess.DEVNULL,
+        stderr=output or subprocess.DEVNULL,
+    )
+    SlackWatch.wait(lambda: healthz(port) or process.poll() is not None, 60, "/healthz")
+    if process.poll() is not None:
+        raise RuntimeError(f"atelier serve exited with {process.returncode}")
+    return process
+
+
+class LocalProcesses(SlackWatch):
+    """`atelier serve --http` and `atelier runner`s as real processes; the stand-in lives here.
+
+    `env` carries ATELIER_DATABASE_URL and ATELIER_IMAGE_STORE; each process logs to a file in
+    `log_dir`, so a failure can be read afterwards.
+    """
+
+    def __init__(self, env: Mapping[str, str], users: dict[str, str], log_dir: Path) -> None:
+        self.standin = SlackStandIn(users=users)
+        self.standin.start()
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **env,
+            "SLACK_BOT_TOKEN": self.standin.token,
+            "SLACK_SIGNING_SECRET": self.standin.signing_secret,
+            "SLACK_API_URL": self.standin.api_url,
+            "PYTHONUNBUFFERED": "1",
+            "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "1"),
+        }
+        self.port = free_port()
+        self.logs: list[IO[str]] = []
+        self.server = serve(self.env, self.port, "--no-runner", output=self._log("serve"))
+        self.standin.app_url = f"http://127.0.0.1:{self.port}/slack/events"
+        self.runners: list[subprocess.Popen[bytes]] = []
+
+    def _log(self, name: str) -> IO[str]:
+        handle = (self.log_dir / f"{name}.log").open("a")
+        self.logs.append(handle)
+        return handle
+
+    def start_runner(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        output = self._log(name)
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "bot", "runner", "--worker-id", name, *args],
+            env=self.env,
+            stdout=output,
+            stderr=output,
+        )
+        self.runners.append(runner)
+        return runner
+
+    def log_text(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text()
+
+    def close(self) -> None:
+        for process in [*self.runners, self.server]:
+            if process.poll() is None:
+                process.terminate()
+        for process in [*self.runners, self.server]:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        self.standin.stop()
+        for handle in self.logs:
+            handle.close()
+
+    def __enter__(self) -> LocalProcesses:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.close()

@@ -192,20 +192,24 @@ def send_to_gate(atelier: Atelier, body: dict[str, Any], action: dict[str, Any])
     atelier.service.refresh_root(project_id)
 
 
+# Every button and input that does something, by action_id (the keep ticks only hold state).
+ACTIONS: dict[str, Handler] = {
+    "rank_open": rank_open,
+    "approve_direction": approve_direction,
+    "approve_hero": approve_hero,
+    "batch_save": batch_save,
+    "upscale_keepers": upscale_keepers,
+    "fix_open": fix_open,
+    "gate_boxes": gate_boxes,
+    "gate_alt": gate_alt,
+    "gate_clear": gate_clear,
+    "gate_sendback": gate_sendback,
+    "send_to_gate": send_to_gate,
+}
+
+
 def register(app: App, atelier: Atelier) -> None:
-    for name, work in {
-        "rank_open": rank_open,
-        "approve_direction": approve_direction,
-        "approve_hero": approve_hero,
-        "batch_save": batch_save,
-        "upscale_keepers": upscale_keepers,
-        "fix_open": fix_open,
-        "gate_boxes": gate_boxes,
-        "gate_alt": gate_alt,
-        "gate_clear": gate_clear,
-        "gate_sendback": gate_sendback,
-        "send_to_gate": send_to_gate,
-    }.items():
+    for name, work in ACTIONS.items():
         app.action(name)(_guarded(atelier, work))
 
     @app.action(re.compile(r"^keep_\d+$"))

@@ -88,6 +88,7 @@ def register(app: App, atelier: Atelier) -> None:
                 else "instruction"
             )
             ack(response_action="errors", errors={field: str(error)[:150]})
+            _explain(atelier, project_id, user, error)
             return
         ack()
         project = atelier.service.project(project_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.models import AuditEntry
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How long a new connection waits for a database that is restarting before giving up.
+RECONNECT_SECONDS = 60.0
+log = logging.getLogger("atelier.db")
 
 
 def make_engine(url: str) -> Engine:
@@ -25,7 +30,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "do_connect", _connect_patiently)
+    return engine
+
+
+def _connect_patiently(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """While PostgreSQL restarts, wait for it rather than fail what someone just asked for."""
+    deadline = time.monotonic() + RECONNECT_SECONDS
+    while True:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError as error:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("database unreachable; retrying", extra={"error": str(error).strip()})
+            time.sleep(0.5)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

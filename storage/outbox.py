@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,9 @@ def claim(
         stmt = stmt.with_for_update(skip_locked=True)
     messages = list(session.scalars(stmt))
     for message in messages:
+        if message.status == "sending":
+            message.attempts += 1
+            message.last_error = "the sender stopped before recording the result"
         message.status = "sending"
         message.next_attempt_at = now + timedelta(seconds=lease_seconds)
     session.flush()
@@ -82,3 +85,15 @@ def retry_later(message: OutboxMessage, error: str, *, delay: float | None = Non
 def give_up(message: OutboxMessage, error: str) -> None:
     message.status = "failed"
     message.last_error = error
+
+
+def unsent(session: Session) -> int:
+    """Messages still to be delivered, whether due now or backing off."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(("pending", "sending")))
+        )
+        or 0
+    )

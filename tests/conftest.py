@@ -18,7 +18,7 @@ from storage.db import make_engine, make_sessions, migrate
 from storage.files import ImageStore
 from storage.models import Base, Job
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.workbench"]
 
 PG_ADMIN_URL = os.environ.get("ATELIER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

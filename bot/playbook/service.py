@@ -1463,7 +1463,15 @@ class PlaybookService:
         recipe_id: int | None = None,
         shown: int = 0,
     ) -> None:
+        """Index a posted message; indexing one twice (a resent outbox message) keeps the first."""
         with self._tx() as s:
+            known = s.scalars(
+                select(SlackMessage.id).where(
+                    SlackMessage.channel_id == channel_id, SlackMessage.ts == ts
+                )
+            ).first()
+            if known is not None:
+                return
             s.add(
                 SlackMessage(
                     channel_id=channel_id,

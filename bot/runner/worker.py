@@ -136,7 +136,7 @@ class Worker:
             except StoreError as error:
                 self._fail(
                     ids,
-                    f"image store problem: {error}. Fix the store; the job retries.",
+                    f"{error}. Check that the store is there and writable",
                     retryable=True,
                 )
             except Exception as error:

@@ -137,7 +137,11 @@ class SlackStandIn:
         delay: float = 0.0,
         times: int = 1,
     ) -> None:
-        """Make the next `times` calls of `method` answer `status` (429 sends Retry-After)."""
+        """Make the next `times` calls of `method` answer `status` (429 sends Retry-After).
+
+        With status 200 and a delay the call is slow but does its work, as when Slack posts a
+        message whose answer the client has stopped waiting for.
+        """
         with self._lock:
             self.failures.setdefault(method, []).append(Failure(status, retry_after, delay, times))
 
@@ -151,16 +155,22 @@ class SlackStandIn:
         content_type: str = "application/json; charset=utf-8",
         headers: dict[str, str] | None = None,
     ) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client timed out and hung up; the work is done all the same
 
     def _serve_get(self, handler: BaseHTTPRequestHandler) -> None:
         path = urllib.parse.urlparse(handler.path).path
+        if path.startswith("/api/"):
+            self._serve_api(handler, path.removeprefix("/api/"), self._params(handler, b""))
+            return
         if path.startswith("/files/"):
             if handler.headers.get("Authorization") != f"Bearer {self.token}":
                 self._reply(handler, 302, b"", "text/html", {"Location": "/login"})
@@ -186,8 +196,11 @@ class SlackStandIn:
         if not path.startswith("/api/"):
             self._reply(handler, 404, b"not found", "text/plain")
             return
-        method = path.removeprefix("/api/")
-        params = self._params(handler, raw)
+        self._serve_api(handler, path.removeprefix("/api/"), self._params(handler, raw))
+
+    def _serve_api(
+        self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any]
+    ) -> None:
         with self._lock:
             self.ws.calls.append((method, params))
             pending = self.failures.get(method)
@@ -320,9 +333,64 @@ class SlackStandIn:
                 "text": params.get("text", ""),
                 "blocks": params.get("blocks") or [],
                 "thread_ts": thread,
+                "metadata": self._metadata(params.get("metadata")),
             },
         )
-        return {"channel": channel, "ts": message["ts"], "message": message}
+        return {"channel": channel, "ts": message["ts"], "message": _shown(message, False)}
+
+    @staticmethod
+    def _metadata(metadata: Any) -> dict[str, Any] | None:
+        if metadata is None:
+            return None
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except json.JSONDecodeError as error:
+                raise SlackError("invalid_metadata_format") from error
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str):
+            raise SlackError("invalid_metadata_format")
+        if not isinstance(metadata.get("event_payload", {}), dict):
+            raise SlackError("invalid_metadata_format")
+        return {
+            "event_type": metadata["event_type"],
+            "event_payload": metadata.get("event_payload", {}),
+        }
+
+    def api_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages, newest first, paged by cursor."""
+        channel = self._channel(params)
+        if channel not in self.ws.messages:
+            raise SlackError("channel_not_found")
+        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or 9e12)
+        newest_first = [
+            m
+            for m in reversed(self.ws.messages[channel])
+            if (not m.get("thread_ts") or m["thread_ts"] == m["ts"])
+            and oldest < float(m["ts"]) <= latest
+        ]
+        return self._page(newest_first, params)
+
+    def api_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread, its parent first, paged by cursor."""
+        channel = self._channel(params)
+        ts = str(params.get("ts") or "")
+        if self._find(channel, ts) is None:
+            raise SlackError("thread_not_found")
+        thread = [m for m in self.ws.messages[channel] if m["ts"] == ts or m.get("thread_ts") == ts]
+        return self._page(thread, params)
+
+    @staticmethod
+    def _page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        limit = min(int(params.get("limit") or 100), 999)
+        start = int(params.get("cursor") or 0)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        return {
+            "messages": [_shown(m, metadata) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
@@ -876,6 +944,14 @@ class SlackStandIn:
     def latest_view(self) -> dict[str, Any]:
         with self._lock:
             return list(self.ws.views.values())[-1]
+
+
+def _shown(message: dict[str, Any], metadata: bool) -> dict[str, Any]:
+    """A message as the Web API returns it: metadata only when asked for."""
+    shown = {k: v for k, v in message.items() if k != "channel"}
+    if not metadata:
+        shown.pop("metadata", None)
+    return shown
 
 
 def _state_for(element: dict[str, Any], value: Any) -> dict[str, Any]:

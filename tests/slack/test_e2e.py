@@ -6,7 +6,7 @@ import io
 import json
 import os
 import time
-from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,45 +14,22 @@ from sqlalchemy import func, select
 
 from bot.config import Config
 from bot.demo import run_demo
-from bot.local import LocalSlack
+from bot.local import LocalSlack, free_port, healthz, serve
 from bot.playbook.errors import OutOfOrder
 from bot.slack.standin import SlackStandIn
 from storage import queue
-from storage.models import Job
-from tests.serving import free_port, healthz, serve
-
-CHANNEL = "CTEAM"
-DIRECTOR, OPERATOR, REVIEWER, STRANGER = "UDIR", "UOPS", "UREV", "USTRANGER"
-NAMES = {DIRECTOR: "dana", OPERATOR: "omar", REVIEWER: "ria", STRANGER: "sam"}
-
-
-def config_for(db_url: str, tmp_path: Path) -> Config:
-    return Config(None, None, None, "", db_url, str(tmp_path / "store"), "tiny", "cpu")
-
-
-@pytest.fixture
-def local(db_url: str, tmp_path: Path) -> Iterator[LocalSlack]:
-    with LocalSlack(config_for(db_url, tmp_path), NAMES) as workbench:
-        yield workbench
-
-
-def start(local: LocalSlack) -> str:
-    slack = local.standin
-    slack.command(
-        DIRECTOR,
-        CHANNEL,
-        f"roles director <@{DIRECTOR}> operator <@{OPERATOR}> reviewer <@{REVIEWER}>",
-    )
-    local.ephemeral(DIRECTOR, "roles saved")
-    slack.command(DIRECTOR, CHANNEL, "new Hero art for the spring courier campaign.")
-    return str(local.root(CHANNEL)["ts"])
-
-
-def sprint(local: LocalSlack, thread: str) -> dict[str, object]:
-    local.standin.say(
-        OPERATOR, CHANNEL, "sprint ink | clay | neon — a courier at dawn", thread_ts=thread
-    )
-    return local.message(CHANNEL, thread, "Moodboard")
+from storage.models import Job, OutboxMessage
+from tests.workbench import (
+    CHANNEL,
+    DIRECTOR,
+    NAMES,
+    OPERATOR,
+    REVIEWER,
+    STRANGER,
+    config_for,
+    sprint,
+    start,
+)
 
 
 def jobs(local: LocalSlack) -> int:
@@ -430,8 +407,6 @@ def test_after_a_slack_outage_every_message_arrives_exactly_once(local: LocalSla
     local.message(CHANNEL, thread, "ranked #1")
     local.settle(timeout=120)
     with local.server.atelier.service.sessions() as s:
-        from storage.models import OutboxMessage
-
         statuses = {row.status for row in s.scalars(select(OutboxMessage))}
         retried = sum(row.attempts for row in s.scalars(select(OutboxMessage)))
     assert statuses == {"sent"} and retried >= 1
@@ -464,3 +439,24 @@ def test_an_upload_over_20_mb_is_refused(local: LocalSlack) -> None:
         "UEDITOR", CHANNEL, "huge.png", b"\x89PNG" + b"0" * (21 * 1024 * 1024), thread_ts=thread
     )
     assert "limited to 20 MB" in local.ephemeral("UEDITOR", "20 MB")["text"]
+
+
+def test_a_post_whose_answer_times_out_is_found_not_sent_again(db_url: str, tmp_path: Path) -> None:
+    config = replace(config_for(db_url, tmp_path), slack_timeout=1)
+    with LocalSlack(config, NAMES) as local:
+        thread = start(local)
+        slack = local.standin
+        # Slack posts each message but answers after the client has given up on it.
+        slack.fail("chat.postMessage", 200, delay=1.6, times=2)
+        slack.say(OPERATOR, CHANNEL, "sprint ink | clay | neon — a courier", thread_ts=thread)
+        local.message(CHANNEL, thread, "Moodboard", timeout=180)
+        local.settle(timeout=120)
+        with local.server.atelier.service.sessions() as s:
+            rows = list(s.scalars(select(OutboxMessage)))
+        assert {row.status for row in rows} == {"sent"}
+        assert sum(row.attempts for row in rows) == 2  # each slow post was tried again…
+        assert len(slack.calls_of("chat.postMessage")) == 3  # …but found, not posted again
+        texts = [m.get("text", "") for m in slack.thread(CHANNEL, thread) if m.get("bot_id")]
+        for expected in ("Concept sprint", "Moodboard"):
+            assert sum(expected in text for text in texts) == 1, texts
+        assert slack.calls_of("conversations.replies")

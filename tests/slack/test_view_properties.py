@@ -1,0 +1,109 @@
+"""Any submission of any modal, as anyone: accepted, or refused on the field at fault; never a crash."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.local import LocalSlack
+from tests.workbench import (
+    CHANNEL,
+    DIRECTOR,
+    NAMES,
+    OPERATOR,
+    REVIEWER,
+    STRANGER,
+    config_for,
+    sprint,
+    start,
+)
+
+EVERYONE = (DIRECTOR, OPERATOR, REVIEWER, STRANGER)
+
+
+def _values(view: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """What Slack lets a person send: required inputs filled, options only from the list."""
+    required: dict[str, st.SearchStrategy[Any]] = {}
+    optional: dict[str, st.SearchStrategy[Any]] = {}
+    for block in view["blocks"]:
+        element = block.get("element")
+        if block["type"] != "input" or element is None:
+            continue
+        options = [o["value"] for o in element.get("options", [])]
+        if element["type"] == "plain_text_input":
+            value: st.SearchStrategy[Any] = st.text(
+                min_size=1, max_size=element.get("max_length", 3000)
+            )
+        elif element["type"] == "checkboxes":
+            value = st.lists(st.sampled_from(options), unique=True, min_size=1)
+        else:
+            value = st.sampled_from(options)
+        (optional if block.get("optional") else required)[element["action_id"]] = value
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def fuzz(local: LocalSlack, view: dict[str, Any], examples: int) -> None:
+    inputs = {block["block_id"] for block in view["blocks"] if block["type"] == "input"}
+
+    @settings(max_examples=examples, deadline=None, database=None)
+    @given(user=st.sampled_from(EVERYONE), values=_values(view))
+    def submit_anything(user: str, values: dict[str, Any]) -> None:
+        local.standin.ws.views[view["id"]] = view  # the same modal, open again
+        answer = local.standin.submit(user, view["id"], values)
+        assert answer.status == 200, answer.body
+        reply = answer.json()
+        if reply:
+            assert reply["response_action"] == "errors", reply
+            assert reply["errors"] and set(reply["errors"]) <= inputs, reply
+            assert all(0 < len(message) <= 150 for message in reply["errors"].values()), reply
+
+    submit_anything()
+
+
+def _modal(local: LocalSlack, callback: str) -> dict[str, Any]:
+    views = local.standin.ws.views
+    found = local.wait(
+        lambda: [v for v in views.values() if v["callback_id"] == callback],
+        10,
+        f"the {callback} modal",
+    )
+    return dict(found[-1])
+
+
+def test_any_modal_submission_is_accepted_or_refused_on_a_field(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    with LocalSlack(config_for(f"sqlite:///{tmp_path}/fuzz.db", tmp_path), NAMES) as local:
+        slack = local.standin
+        thread = start(local)
+        board = str(sprint(local, thread)["ts"])
+        slack.press(DIRECTOR, CHANNEL, board, "rank_open")
+        fuzz(local, _modal(local, "rank"), 40)
+
+        slack.react(DIRECTOR, CHANNEL, board, "white_check_mark")
+        local.message(CHANNEL, thread, "approved the direction")
+        slack.say(OPERATOR, CHANNEL, "lock 1", thread_ts=thread)
+        hero = str(local.message(CHANNEL, thread, "Hero #")["ts"])
+        slack.react(DIRECTOR, CHANNEL, hero, "white_check_mark")
+        local.message(CHANNEL, thread, "approved the hero")
+        slack.say(OPERATOR, CHANNEL, "volume red bike x4", thread_ts=thread)
+        batch = str(local.message(CHANNEL, thread, "Volume batch")["ts"])
+        numbers = [int(o["value"]) for o in slack.element(CHANNEL, batch, "keep_0")[1]["options"]]
+        slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]} {numbers[1]}", thread_ts=thread)
+        local.message(CHANNEL, thread, "Kept")
+        slack.press(OPERATOR, CHANNEL, batch, "fix_open", str(numbers[0]))
+        fuzz(local, _modal(local, "fix"), 40)
+
+        slack.say(OPERATOR, CHANNEL, f"review {numbers[1]}", thread_ts=thread)
+        gate = str(local.message(CHANNEL, thread, f"Review gate: #{numbers[1]}")["ts"])
+        slack.press(REVIEWER, CHANNEL, gate, "gate_sendback")
+        fuzz(local, _modal(local, "sendback"), 40)
+        local.settle(timeout=120)
+    failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not failures, failures
