@@ -32,6 +32,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/runner_overhead.py
 	$(BIN)/python bench/digest_query.py
+	$(BIN)/python bench/ack_latency.py
 
 clean:
 	rm -rf $(VENV) atelier-demo atelier-images *.db

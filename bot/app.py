@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -15,6 +17,8 @@ from bot.playbook.service import PlaybookService
 from handlers import actions, commands, messages, reactions, views
 from handlers.context import Atelier
 from storage.files import ImageStore
+
+LISTENER_THREADS = 32
 
 
 def make_client(config: Config) -> WebClient:
@@ -43,7 +47,13 @@ def create_app(
             "SLACK_SIGNING_SECRET is not set. Copy it from the app's Basic Information page."
         )
     app = App(
-        client=client, signing_secret=config.slack_signing_secret, process_before_response=False
+        client=client,
+        signing_secret=config.slack_signing_secret,
+        process_before_response=False,
+        # Listeners ack first and then work; Bolt's default of 5 threads let slow work delay acks.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="listener"
+        ),
     )
     atelier = Atelier(service, store, client)
     for module in (commands, messages, actions, views, reactions):

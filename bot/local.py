@@ -207,7 +207,14 @@ class LocalProcesses(SlackWatch):
     `log_dir`, so a failure can be read afterwards.
     """
 
-    def __init__(self, env: Mapping[str, str], users: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        users: dict[str, str],
+        log_dir: Path,
+        *,
+        runner_in_serve: bool = False,
+    ) -> None:
         self.standin = SlackStandIn(users=users)
         self.standin.start()
         self.log_dir = log_dir
@@ -222,7 +229,8 @@ class LocalProcesses(SlackWatch):
         }
         self.port = free_port()
         self.logs: list[IO[str]] = []
-        self.server = serve(self.env, self.port, "--no-runner", output=self._log("serve"))
+        extra = () if runner_in_serve else ("--no-runner",)
+        self.server = serve(self.env, self.port, *extra, output=self._log("serve"))
         self.standin.app_url = f"http://127.0.0.1:{self.port}/slack/events"
         self.runners: list[subprocess.Popen[bytes]] = []
 

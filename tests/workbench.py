@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import walk
 from bot.config import Config
 from bot.local import LocalSlack, SlackWatch
+from bot.walk import Team
 
 CHANNEL = "CTEAM"
 DIRECTOR, OPERATOR, REVIEWER, STRANGER = "UDIR", "UOPS", "UREV", "USTRANGER"
@@ -25,20 +27,20 @@ def local(db_url: str, tmp_path: Path) -> Iterator[LocalSlack]:
         yield workbench
 
 
+TEAM = Team(CHANNEL, DIRECTOR, OPERATOR, REVIEWER)
+INTENT = "Hero art for the spring courier campaign."
+
+
 def start(local: SlackWatch) -> str:
-    slack = local.standin
-    slack.command(
-        DIRECTOR,
-        CHANNEL,
-        f"roles director <@{DIRECTOR}> operator <@{OPERATOR}> reviewer <@{REVIEWER}>",
-    )
-    local.ephemeral(DIRECTOR, "roles saved")
-    slack.command(DIRECTOR, CHANNEL, "new Hero art for the spring courier campaign.")
-    return str(local.root(CHANNEL)["ts"])
+    return walk.start(local, TEAM, INTENT)
 
 
-def sprint(local: SlackWatch, thread: str) -> dict[str, object]:
-    local.standin.say(
-        OPERATOR, CHANNEL, "sprint ink | clay | neon — a courier at dawn", thread_ts=thread
-    )
-    return local.message(CHANNEL, thread, "Moodboard")
+def sprint(local: SlackWatch, thread: str) -> str:
+    """Run a sprint; returns the moodboard's ts."""
+    return walk.sprint(local, TEAM, thread)
+
+
+def to_volume(local: SlackWatch) -> tuple[str, list[int]]:
+    """A project through the lock, with a batch of four; returns the thread and the batch numbers."""
+    thread, _, numbers = walk.to_volume(local, TEAM, INTENT)
+    return thread, numbers

@@ -34,6 +34,15 @@ class JobError(RuntimeError):
     """A failure retrying will not fix; the message is shown to the person."""
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A PNG already in the image store, waiting for its prompt-log row."""
+
+    digest: str
+    width: int
+    height: int
+
+
 @dataclass
 class Pending:
     job_id: int
@@ -194,17 +203,20 @@ class Worker:
 
     # ---- saving ---------------------------------------------------------------------------
 
+    def _store(self, picture: PILImage.Image, params: dict[str, Any]) -> Stored:
+        """Write the PNG before any transaction opens: a database lock never waits on the store."""
+        return Stored(self.store.put(to_png(picture, params)), picture.width, picture.height)
+
     def _save(
         self,
         s: Session,
         job_id: int,
         index: int,
-        picture: PILImage.Image,
-        params: dict[str, Any],
+        stored: Stored,
         row: dict[str, Any],
         parent: Image | None = None,
     ) -> Image:
-        """Store the PNG and log it once per (job, index); a retry finds it and moves on."""
+        """Log a stored PNG once per (job, index); a retry finds it and moves on."""
         existing = s.scalars(
             select(Image).where(Image.job_id == job_id, Image.job_index == index)
         ).first()
@@ -212,7 +224,6 @@ class Worker:
             return existing
         if not queue.still_owned(s, job_id, self.worker_id):
             raise LeaseLost(job_id)
-        digest = self.store.put(to_png(picture, params))
         try:
             with s.begin_nested():
                 return prompt_log.add_image(
@@ -221,9 +232,9 @@ class Worker:
                     parent=parent,
                     job_id=job_id,
                     job_index=index,
-                    file_hash=digest,
-                    width=picture.width,
-                    height=picture.height,
+                    file_hash=stored.digest,
+                    width=stored.width,
+                    height=stored.height,
                     **row,
                 )
         except IntegrityError as error:
@@ -317,15 +328,20 @@ class Worker:
                 raise _Released()
             chunk, remaining = remaining[: self.batch_size], remaining[self.batch_size :]
             pictures = self._generate(backend, [item.task for item in chunk])
+            stored = [
+                self._store(
+                    picture, self._log_params(item.task, backend, style=item.extra.get("style"))
+                )
+                for item, picture in zip(chunk, pictures, strict=True)
+            ]
             with self.sessions.begin() as s:
-                for item, picture in zip(chunk, pictures, strict=True):
+                for item, kept in zip(chunk, stored, strict=True):
                     kind, params, project_id, user = info[item.job_id]
                     self._save(
                         s,
                         item.job_id,
                         item.index,
-                        picture,
-                        self._log_params(item.task, backend, style=item.extra.get("style")),
+                        kept,
                         self._row(
                             project_id,
                             item.task,
@@ -358,21 +374,22 @@ class Worker:
 
     def _finish_with_sheet(self, job_id: int, backend: Backend) -> None:
         with self.sessions.begin() as s:
-            job = s.get(Job, job_id)
-            if job is None or job.lease_owner != self.worker_id:
-                raise LeaseLost(job_id)
             images = list(
                 s.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index))
             )
-            tiles = [
-                Tile(self._load(image), image.number, image.style or image.slot_value or "")
-                for image in images
-            ]
-            sheet = contact_sheet(tiles)
-            digest = self.store.put(
-                to_png(sheet, {"contact_sheet_of": [image.number for image in images]})
-            )
-            warnings = self._prompt_warnings(backend, images)
+        tiles = [
+            Tile(self._load(image), image.number, image.style or image.slot_value or "")
+            for image in images
+        ]
+        sheet = contact_sheet(tiles)
+        digest = self.store.put(
+            to_png(sheet, {"contact_sheet_of": [image.number for image in images]})
+        )
+        warnings = self._prompt_warnings(backend, images)
+        with self.sessions.begin() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.lease_owner != self.worker_id:
+                raise LeaseLost(job_id)
             queue.complete(
                 s,
                 job,
@@ -415,14 +432,14 @@ class Worker:
         if hero is None:
             self._check(lost)
             picture = self._generate(backend, [task])[0]
+            stored = self._store(picture, self._log_params(task, backend))
             with self.sessions.begin() as s:
                 parent = s.get(Image, source.id) if source else None
                 hero = self._save(
                     s,
                     job_id,
                     0,
-                    picture,
-                    self._log_params(task, backend),
+                    stored,
                     {**row, "kind": "txt2img", "status": "candidate"},
                     parent,
                 )
@@ -447,14 +464,14 @@ class Worker:
             )
         replay = self._generate(self.backend_for(recipe.model_id), [again])[0]
         mean_diff, max_diff = pixel_diff(self._load(hero), replay)
+        stored = self._store(replay, self._log_params(again, backend, reproduces=hero.number))
         with self.sessions.begin() as s:
             hero_row = s.get(Image, hero.id)
             repro = self._save(
                 s,
                 job_id,
                 1,
-                replay,
-                self._log_params(again, backend, reproduces=hero.number),
+                stored,
                 {**row, "kind": "repro", "status": "culled", "prompt": again.prompt},
                 hero_row,
             )
@@ -523,20 +540,23 @@ class Worker:
             else:
                 picture = backend.image_to_image(task, init, params["strength"])
                 mask_hash, kind = None, "img2img"
+            stored = self._store(
+                picture,
+                self._log_params(
+                    task,
+                    backend,
+                    strength=params["strength"],
+                    mask_hash=mask_hash,
+                    parent=parent.number,
+                ),
+            )
             with self.sessions.begin() as s:
                 parent_row = s.get(Image, parent_data[0])
                 self._save(
                     s,
                     job_id,
                     0,
-                    picture,
-                    self._log_params(
-                        task,
-                        backend,
-                        strength=params["strength"],
-                        mask_hash=mask_hash,
-                        parent=parent.number,
-                    ),
+                    stored,
                     self._row(
                         project_id,
                         task,
@@ -593,14 +613,16 @@ class Worker:
                 scheduler=parent.scheduler or "",
             )
             picture = backend.upscale(task, init, item["scale"])
+            stored = self._store(
+                picture, self._log_params(task, backend, upscaled_from=parent.number)
+            )
             with self.sessions.begin() as s:
                 parent_row = s.get(Image, parent.id)
                 self._save(
                     s,
                     job_id,
                     index,
-                    picture,
-                    self._log_params(task, backend, upscaled_from=parent.number),
+                    stored,
                     self._row(
                         project_id,
                         task,

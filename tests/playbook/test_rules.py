@@ -12,7 +12,7 @@ from bot.playbook import errors
 from bot.playbook.gate import REVIEWER_ITEMS, GateItem
 from bot.playbook.plays import Play
 from bot.playbook.service import PlaybookService
-from storage.models import AuditEntry, GateReview, Image, Job, PlayRun
+from storage.models import AuditEntry, GateReview, Image, Job, PlayRun, Recipe
 from tests.conftest import Clock
 from tests.playbook.conftest import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, Flow
 
@@ -477,3 +477,73 @@ def test_export_has_recipe_cards_and_the_prompt_log(flow: Flow) -> None:
     assert len(log) == 17
     assert log[16]["parent"] == 3 and log[17]["kind"] == "repro"
     assert all(row["seed"] is not None and row["model_hash"] for row in log.values())
+
+
+RANGES: dict[str, tuple[str, Callable[[Flow, int], object], str]] = {
+    "sprint variations": (
+        "started",
+        lambda f, n: f.service.run_sprint(f.project_id, OPERATOR, "a courier", ["a", "b", "c"], 31),
+        "between 15 and 30",
+    ),
+    "lock steps": (
+        "direction",
+        lambda f, n: f.service.lock_recipe(f.project_id, OPERATOR, number=3, steps=0),
+        "steps must be between 1 and",
+    ),
+    "lock size": (
+        "direction",
+        lambda f, n: f.service.lock_recipe(f.project_id, OPERATOR, number=3, size=32),
+        "size must be between 64 and",
+    ),
+    "lock guidance": (
+        "direction",
+        lambda f, n: f.service.lock_recipe(f.project_id, OPERATOR, number=3, guidance=31),
+        "guidance must be between 0 and 30",
+    ),
+    "volume per value": (
+        "hero",
+        lambda f, n: f.service.run_volume(f.project_id, OPERATOR, ["red bike"], per_value=17),
+        "between 1 and 16",
+    ),
+    "volume values": (
+        "hero",
+        lambda f, n: f.service.run_volume(f.project_id, OPERATOR, [f"v{i}" for i in range(21)]),
+        "between 1 and 20",
+    ),
+    "refine strength": (
+        "volume",
+        lambda f, n: f.service.fix_image(f.project_id, OPERATOR, n, mode="refine", strength=0.6),
+        "between 0.05 and 0.5",
+    ),
+    "inpaint strength": (
+        "volume",
+        lambda f, n: f.service.fix_image(
+            f.project_id, OPERATOR, n, mode="inpaint", cells=[0], strength=0.2
+        ),
+        "between 0.3 and 1",
+    ),
+}
+
+
+def _reach(flow: Flow, stage: str) -> int:
+    """Take the project to `stage`; returns a kept image number once there is one."""
+    if stage == "direction":
+        flow.direction()
+    elif stage == "hero":
+        flow.hero()
+    elif stage == "volume":
+        return flow.volume()[0]
+    return 0
+
+
+@pytest.mark.parametrize("name", sorted(RANGES))
+def test_an_out_of_range_number_is_refused_with_the_allowed_range(
+    flow: Flow, sessions: sessionmaker[Session], name: str
+) -> None:
+    stage, call, allowed = RANGES[name]
+    flow.start()
+    kept = _reach(flow, stage)
+    jobs, recipes = count(sessions, Job), count(sessions, Recipe)
+    with pytest.raises(errors.InvalidInput, match=allowed):
+        call(flow, kept)
+    assert (count(sessions, Job), count(sessions, Recipe)) == (jobs, recipes)

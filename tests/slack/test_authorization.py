@@ -99,7 +99,7 @@ def test_every_click_modal_and_reaction_as_every_role(local: LocalSlack) -> None
     slack = local.standin
     thread = start(local)
     table = Table(local, thread)
-    board = str(sprint(local, thread)["ts"])
+    board = sprint(local, thread)
 
     table.row("rank_open", DIRECTOR, lambda u: slack.press(u, CHANNEL, board, "rank_open"))
     table.row(

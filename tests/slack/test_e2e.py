@@ -29,6 +29,7 @@ from tests.workbench import (
     config_for,
     sprint,
     start,
+    to_volume,
 )
 
 
@@ -75,16 +76,16 @@ def test_a_click_view_or_reaction_without_the_role_changes_nothing(local: LocalS
     thread = start(local)
     board = sprint(local, thread)
     slack = local.standin
-    slack.press(OPERATOR, CHANNEL, str(board["ts"]), "approve_direction")
+    slack.press(OPERATOR, CHANNEL, board, "approve_direction")
     assert "Only the Director" in local.ephemeral(OPERATOR, "Only the Director")["text"]
-    slack.press(STRANGER, CHANNEL, str(board["ts"]), "rank_open")
+    slack.press(STRANGER, CHANNEL, board, "rank_open")
     local.ephemeral(STRANGER, "Only the Director")
-    slack.react(OPERATOR, CHANNEL, str(board["ts"]), "white_check_mark")
+    slack.react(OPERATOR, CHANNEL, board, "white_check_mark")
     time.sleep(0.5)
     project = local.server.atelier.service.latest_project(CHANNEL)
     assert project is not None and project.direction_approved_at is None
     # A forged ranking submission from someone who is not the Director.
-    slack.press(DIRECTOR, CHANNEL, str(board["ts"]), "rank_open")
+    slack.press(DIRECTOR, CHANNEL, board, "rank_open")
     view = local.wait(lambda: slack.ws.views and slack.latest_view(), 10)
     answer = slack.submit(STRANGER, view["id"], {"rank_0": "1", "rank_1": "2", "rank_2": "3"})
     assert answer.json()["response_action"] == "errors"
@@ -267,27 +268,6 @@ def test_serve_http_starts_and_acks_without_loading_torch(tmp_path: Path) -> Non
         standin.stop()
 
 
-def _to_volume(local: LocalSlack) -> tuple[str, list[int]]:
-    """A project through the lock, with a batch of four; returns the thread and the batch numbers."""
-    thread = start(local)
-    board = sprint(local, thread)
-    slack = local.standin
-    slack.say(DIRECTOR, CHANNEL, "rank 1 2 3", thread_ts=thread)
-    local.message(CHANNEL, thread, "ranked #1")
-    slack.react(DIRECTOR, CHANNEL, str(board["ts"]), "white_check_mark")
-    local.message(CHANNEL, thread, "approved the direction")
-    slack.say(OPERATOR, CHANNEL, "lock 1", thread_ts=thread)
-    hero = local.message(CHANNEL, thread, "Hero #")
-    slack.react(DIRECTOR, CHANNEL, str(hero["ts"]), "white_check_mark")
-    local.message(CHANNEL, thread, "approved the hero")
-    slack.say(OPERATOR, CHANNEL, "volume red bike x4", thread_ts=thread)
-    batch = local.message(CHANNEL, thread, "Volume batch")
-    numbers = [
-        int(o["value"]) for o in slack.element(CHANNEL, str(batch["ts"]), "keep_0")[1]["options"]
-    ]
-    return thread, numbers
-
-
 def _png(size: tuple[int, int], colour: str = "white") -> bytes:
     from PIL import Image
 
@@ -297,7 +277,7 @@ def _png(size: tuple[int, int], colour: str = "white") -> bytes:
 
 
 def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSlack) -> None:
-    thread, numbers = _to_volume(local)
+    thread, numbers = to_volume(local)
     slack = local.standin
     slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]}", thread_ts=thread)
     slack.say(OPERATOR, CHANNEL, f"handoff {numbers[0]} <@UEDITOR>", thread_ts=thread)
@@ -323,7 +303,7 @@ def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSl
 
 
 def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
-    thread, numbers = _to_volume(local)
+    thread, numbers = to_volume(local)
     slack = local.standin
     slack.say(DIRECTOR, CHANNEL, "skip volume the hero is enough", thread_ts=thread)
     local.message(CHANNEL, thread, "skipped the Volume run")
@@ -336,6 +316,24 @@ def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
         text=f"fix {numbers[1]} mask a flag",
     )
     assert "make it the same size" in local.ephemeral(OPERATOR, "same size")["text"]
+    slack.upload(
+        OPERATOR,
+        CHANNEL,
+        "mask.txt",
+        b"white here",
+        thread_ts=thread,
+        text=f"fix {numbers[1]} mask",
+    )
+    assert "not an image Atelier can read" in local.ephemeral(OPERATOR, "not an image")["text"]
+    slack.upload(
+        OPERATOR,
+        CHANNEL,
+        "mask.png",
+        b"\x89PNG" + b"0" * (21 * 1024 * 1024),
+        thread_ts=thread,
+        text=f"fix {numbers[1]} mask",
+    )
+    assert "limited to 20 MB" in local.ephemeral(OPERATOR, "20 MB")["text"]
     slack.upload(
         OPERATOR,
         CHANNEL,
@@ -352,7 +350,7 @@ def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
 def test_the_reviewers_emoji_clear_or_send_back_and_others_change_nothing(
     local: LocalSlack,
 ) -> None:
-    thread, numbers = _to_volume(local)
+    thread, numbers = to_volume(local)
     slack = local.standin
     slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]} {numbers[1]}", thread_ts=thread)
     local.message(CHANNEL, thread, "Kept")
@@ -432,7 +430,7 @@ def test_a_prompt_past_the_token_limit_is_warned_with_what_was_cut(local: LocalS
 
 
 def test_an_upload_over_20_mb_is_refused(local: LocalSlack) -> None:
-    thread, numbers = _to_volume(local)
+    thread, numbers = to_volume(local)
     local.standin.say(OPERATOR, CHANNEL, f"handoff {numbers[0]} <@UEDITOR>", thread_ts=thread)
     local.message(CHANNEL, thread, "is with")
     local.standin.upload(

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import walk
 from bot.local import LocalSlack
 from tests.workbench import (
     CHANNEL,
@@ -18,6 +19,7 @@ from tests.workbench import (
     OPERATOR,
     REVIEWER,
     STRANGER,
+    TEAM,
     config_for,
     sprint,
     start,
@@ -82,19 +84,14 @@ def test_any_modal_submission_is_accepted_or_refused_on_a_field(
     with LocalSlack(config_for(f"sqlite:///{tmp_path}/fuzz.db", tmp_path), NAMES) as local:
         slack = local.standin
         thread = start(local)
-        board = str(sprint(local, thread)["ts"])
+        board = sprint(local, thread)
         slack.press(DIRECTOR, CHANNEL, board, "rank_open")
         fuzz(local, _modal(local, "rank"), 40)
 
-        slack.react(DIRECTOR, CHANNEL, board, "white_check_mark")
-        local.message(CHANNEL, thread, "approved the direction")
-        slack.say(OPERATOR, CHANNEL, "lock 1", thread_ts=thread)
-        hero = str(local.message(CHANNEL, thread, "Hero #")["ts"])
-        slack.react(DIRECTOR, CHANNEL, hero, "white_check_mark")
-        local.message(CHANNEL, thread, "approved the hero")
-        slack.say(OPERATOR, CHANNEL, "volume red bike x4", thread_ts=thread)
-        batch = str(local.message(CHANNEL, thread, "Volume batch")["ts"])
-        numbers = [int(o["value"]) for o in slack.element(CHANNEL, batch, "keep_0")[1]["options"]]
+        slack.say(DIRECTOR, CHANNEL, "rank 1 2 3", thread_ts=thread)  # whatever the fuzz left
+        local.message(CHANNEL, thread, "ranked #1, #2, #3")
+        walk.hero(local, TEAM, thread, board)
+        batch, numbers = walk.volume(local, TEAM, thread)
         slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]} {numbers[1]}", thread_ts=thread)
         local.message(CHANNEL, thread, "Kept")
         slack.press(OPERATOR, CHANNEL, batch, "fix_open", str(numbers[0]))
