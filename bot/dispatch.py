@@ -110,7 +110,7 @@ class Dispatcher:
         if failure is None:
             outbox.mark_sent(row, {**(row.result or {}), **(result or {})})
         elif isinstance(failure, NotReady):
-            outbox.retry_later(row, str(failure), delay=1.0)
+            outbox.defer(row, str(failure), delay=1.0)
         elif isinstance(failure, SlackApiError):
             self._slack_failure(row, failure)
         elif isinstance(failure, TimeoutError):
@@ -146,6 +146,9 @@ class Dispatcher:
     # ---- rendering and sending ------------------------------------------------------------
 
     def _send(self, message: OutboxMessage) -> dict[str, Any]:
+        with self.sessions() as s:
+            if outbox.waits_behind(s, message):
+                raise NotReady("an earlier message to this project is not delivered yet")
         project = self.service.project(message.project_id) if message.project_id else None
         kind, payload = message.kind, message.payload
         if kind == "root":
@@ -203,41 +206,44 @@ class Dispatcher:
             )
         return {"ts": ts}
 
-    def _chat_post(self, message: OutboxMessage, **post: Any) -> str:
-        """Post a new message once: after an answer that never came, find the earlier post first."""
-        if message.attempts:
-            earlier = self._earlier_post(message, post["channel"], post.get("thread_ts"))
+    def _chat_post(self, message: OutboxMessage, *, shared: str | None = None, **post: Any) -> str:
+        """Post a new message once.
+
+        Each post carries a key in its Slack message metadata: the outbox message's, or `shared`
+        when several outbox messages may make the same post (a job's progress line). A retry, or
+        any post with a shared key, first reads the conversation for an earlier post with its key.
+        """
+        key = shared or f"outbox-{message.id}"
+        if message.attempts or shared:
+            earlier = self._earlier_post(message, key, post["channel"], post.get("thread_ts"))
             if earlier is not None:
                 log.info(
                     "found the earlier post; not sending it again", extra={"outbox": message.id}
                 )
                 return earlier
         response = self.client.chat_postMessage(
-            **post,
-            metadata={"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": message.id}},
+            **post, metadata={"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
         )
         return str(response["ts"])
 
     def _earlier_post(
-        self, message: OutboxMessage, channel: str, thread_ts: str | None
+        self, message: OutboxMessage, key: str, channel: str, thread_ts: str | None
     ) -> str | None:
-        """The ts of a post this outbox message already made, read back from its metadata."""
-        oldest = f"{message.created_at.timestamp() - 60:.6f}"
+        """The ts of a post already made under `key`, read back from its metadata."""
         cursor = None
         while True:
             if thread_ts:
                 page = self.client.conversations_replies(
                     channel=channel,
                     ts=thread_ts,
-                    oldest=oldest,
                     cursor=cursor,
                     limit=200,
                     include_all_metadata=True,
                 )
-            else:
+            else:  # a channel's history is long: only what came after this message was queued
                 page = self.client.conversations_history(
                     channel=channel,
-                    oldest=oldest,
+                    oldest=f"{message.created_at.timestamp() - 60:.6f}",
                     cursor=cursor,
                     limit=200,
                     include_all_metadata=True,
@@ -246,7 +252,7 @@ class Dispatcher:
                 metadata = found.get("metadata") or {}
                 if (
                     metadata.get("event_type") == OUTBOX_EVENT
-                    and metadata.get("event_payload", {}).get("outbox_id") == message.id
+                    and metadata.get("event_payload", {}).get("key") == key
                 ):
                     return str(found["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
@@ -272,7 +278,11 @@ class Dispatcher:
         shown = self.service.progress_message(job_id)
         if shown is None:
             ts = self._chat_post(
-                message, channel=project.channel_id, thread_ts=project.thread_ts, text=text
+                message,
+                shared=f"progress-{job_id}",
+                channel=project.channel_id,
+                thread_ts=project.thread_ts,
+                text=text,
             )
             self.service.remember_message(
                 project.channel_id,

@@ -13,7 +13,7 @@ from bot.playbook.errors import PlaybookError
 from bot.playbook.gate import GateItem
 from bot.slack import blocks
 from handlers import verbs
-from handlers.context import Atelier
+from handlers.context import Atelier, retried
 
 log = logging.getLogger("atelier.slack")
 Handler = Callable[[Atelier, dict[str, Any], dict[str, Any]], None]
@@ -41,7 +41,7 @@ def _guarded(atelier: Atelier, work: Handler) -> Callable[..., None]:
         ack()
         user, channel, thread = _where(body)
         try:
-            work(atelier, body, action)
+            retried(lambda: work(atelier, body, action))
         except PlaybookError as error:
             atelier.whisper(channel, user, f":no_entry: {error}", thread_ts=thread)
         except Exception:

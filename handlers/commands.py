@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.slack.grammar import UsageError, parse
 from handlers import verbs
-from handlers.context import Atelier
+from handlers.context import Atelier, retried
 
 log = logging.getLogger("atelier.slack")
 
@@ -21,13 +21,15 @@ def register(app: App, atelier: Atelier) -> None:
         user, channel = command["user_id"], command["channel_id"]
         try:
             parsed = parse(command.get("text", ""))
-            reply = verbs.run(
-                atelier,
-                parsed,
-                user=user,
-                channel=channel,
-                thread_ts=None,
-                trigger_id=command.get("trigger_id"),
+            reply = retried(
+                lambda: verbs.run(
+                    atelier,
+                    parsed,
+                    user=user,
+                    channel=channel,
+                    thread_ts=None,
+                    trigger_id=command.get("trigger_id"),
+                )
             )
         except UsageError as error:
             respond(text=str(error), response_type="ephemeral")

@@ -11,7 +11,7 @@ from slack_bolt import App
 from bot.playbook.errors import PlaybookError
 from bot.slack.grammar import ALIASES, USAGE, UsageError, parse
 from handlers import verbs
-from handlers.context import Atelier
+from handlers.context import Atelier, retried
 
 log = logging.getLogger("atelier.slack")
 _MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
@@ -50,8 +50,11 @@ def register(app: App, atelier: Atelier) -> None:
                 return
             if not (_is_command(text) or mentioned):
                 return
-            reply = verbs.run(
-                atelier, parse(text), user=user, channel=channel, thread_ts=thread, files=files
+            parsed = parse(text)
+            reply = retried(
+                lambda: verbs.run(
+                    atelier, parsed, user=user, channel=channel, thread_ts=thread, files=files
+                )
             )
         except UsageError as error:
             atelier.whisper(channel, user, str(error), thread_ts=thread)

@@ -11,7 +11,7 @@ from bot.playbook.errors import PlaybookError
 from bot.playbook.gate import GateItem
 from bot.slack import blocks
 from handlers import actions, verbs
-from handlers.context import Atelier
+from handlers.context import Atelier, retried
 
 log = logging.getLogger("atelier.slack")
 APPROVE, REJECT = "white_check_mark", "x"
@@ -34,9 +34,9 @@ def register(app: App, atelier: Atelier) -> None:
         project = atelier.service.project(ref.project_id)
         try:
             if ref.kind == "moodboard" and event["reaction"] == APPROVE:
-                verbs.approve(atelier, project, user, "direction")
+                retried(lambda: verbs.approve(atelier, project, user, "direction"))
             elif ref.kind == "hero" and event["reaction"] == APPROVE:
-                verbs.approve(atelier, project, user, "hero")
+                retried(lambda: verbs.approve(atelier, project, user, "hero"))
             elif ref.kind == "gate" and ref.image_id is not None:
                 image = atelier.service.image_by_id(ref.image_id)
                 assert image is not None
@@ -47,13 +47,15 @@ def register(app: App, atelier: Atelier) -> None:
                 if event["reaction"] == APPROVE:
                     draft = atelier.service.gate_draft(project.id, image.number)
                     ticked = {GateItem(value) for value in (draft.ticked if draft else [])}
-                    actions.clear(
-                        atelier,
-                        project.id,
-                        user,
-                        image.number,
-                        ticked,
-                        (draft.alt_text if draft else "") or "",
+                    retried(
+                        lambda: actions.clear(
+                            atelier,
+                            project.id,
+                            user,
+                            image.number,
+                            ticked,
+                            (draft.alt_text if draft else "") or "",
+                        )
                     )
                 else:
                     atelier.service.notify(

@@ -192,8 +192,7 @@ def _project_verb(
             mask_coverage=coverage,
             strength=args["strength"],
         )
-        for warning in outcome.warnings:
-            service.notify(project, f":warning: {warning}")
+        atelier.warn(project, outcome.warnings)
         return None
     if verb == "handoff":
         service.hand_off(pid, user, args["number"], args["editor"])
@@ -218,8 +217,7 @@ def _project_verb(
             project,
             f":leftwards_arrow_with_hook: {blocks.mention(user)} sent #{args['number']} back: {blocks.SHORT[args['item']]}. {args['note']}".strip(),
         )
-        for warning in outcome.warnings:
-            service.notify(project, f":warning: {warning}")
+        atelier.warn(project, outcome.warnings)
         return None
     if verb == "skip":
         service.skip_play(pid, user, args["play"], args["reason"])

@@ -11,7 +11,7 @@ from bot.playbook.errors import NotAuthorized, PlaybookError
 from bot.playbook.gate import SHORT, GateItem
 from bot.playbook.service import parse_cells
 from bot.slack import blocks
-from handlers.context import Atelier
+from handlers.context import Atelier, retried
 
 log = logging.getLogger("atelier.slack")
 
@@ -49,7 +49,7 @@ def register(app: App, atelier: Atelier) -> None:
             return
         project_id, user = int(view["private_metadata"]), body["user"]["id"]
         try:
-            atelier.service.rank(project_id, user, numbers)
+            retried(lambda: atelier.service.rank(project_id, user, numbers))
         except PlaybookError as error:
             ack(response_action="errors", errors={"rank_0": str(error)[:150]})
             _explain(atelier, project_id, user, error)
@@ -70,14 +70,16 @@ def register(app: App, atelier: Atelier) -> None:
         try:
             cells = parse_cells(" ".join(values.get("cells") or [])) if values.get("cells") else []
             strength = float(values["strength"]) if values.get("strength") else None
-            outcome = atelier.service.fix_image(
-                project_id,
-                user,
-                number,
-                mode=mode,
-                instruction=values.get("instruction") or "",
-                cells=cells,
-                strength=strength,
+            outcome = retried(
+                lambda: atelier.service.fix_image(
+                    project_id,
+                    user,
+                    number,
+                    mode=mode,
+                    instruction=values.get("instruction") or "",
+                    cells=cells,
+                    strength=strength,
+                )
             )
         except PlaybookError as error:
             field = (
@@ -92,8 +94,7 @@ def register(app: App, atelier: Atelier) -> None:
             return
         ack()
         project = atelier.service.project(project_id)
-        for warning in outcome.warnings:
-            atelier.service.notify(project, f":warning: {warning}")
+        atelier.warn(project, outcome.warnings)
         atelier.service.refresh_root(project_id)
 
     @app.view("sendback")
@@ -109,13 +110,15 @@ def register(app: App, atelier: Atelier) -> None:
             return
         item = GateItem(values["item"])
         try:
-            outcome = atelier.service.review(
-                project_id,
-                user,
-                number,
-                decision="send_back",
-                reason_item=item,
-                note=values.get("note") or "",
+            outcome = retried(
+                lambda: atelier.service.review(
+                    project_id,
+                    user,
+                    number,
+                    decision="send_back",
+                    reason_item=item,
+                    note=values.get("note") or "",
+                )
             )
         except PlaybookError as error:
             ack(response_action="errors", errors={"item": str(error)[:150]})
@@ -127,6 +130,5 @@ def register(app: App, atelier: Atelier) -> None:
             project,
             f":leftwards_arrow_with_hook: {blocks.mention(user)} sent #{number} back: {SHORT[item]}. {values.get('note') or ''}".strip(),
         )
-        for warning in outcome.warnings:
-            atelier.service.notify(project, f":warning: {warning}")
+        atelier.warn(project, outcome.warnings)
         atelier.service.refresh_root(project_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 import fsspec
 
@@ -29,7 +30,8 @@ class ImageStore:
             if self.fs.exists(path):
                 return digest
             self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-            partial = f"{path}.{hashlib.sha256(path.encode()).hexdigest()[:8]}.partial"
+            # A name of this writer's own: two runners storing the same image never share one.
+            partial = f"{path}.{uuid.uuid4().hex}.partial"
             with self.fs.open(partial, "wb") as handle:
                 handle.write(data)
             self.fs.mv(partial, path)

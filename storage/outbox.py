@@ -82,6 +82,29 @@ def retry_later(message: OutboxMessage, error: str, *, delay: float | None = Non
     message.next_attempt_at = utcnow() + timedelta(seconds=wait)
 
 
+def defer(message: OutboxMessage, reason: str, *, delay: float) -> None:
+    """Not yet, for a reason that is no failure (something it follows is not there yet)."""
+    message.status = "pending"
+    message.last_error = reason
+    message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+
+
+def waits_behind(session: Session, message: OutboxMessage) -> bool:
+    """Whether an older message to the same project is still undelivered: a thread keeps its order."""
+    if message.project_id is None:
+        return False
+    older = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.project_id == message.project_id,
+            OutboxMessage.id < message.id,
+            OutboxMessage.status.in_(("pending", "sending")),
+        )
+        .limit(1)
+    )
+    return older is not None
+
+
 def give_up(message: OutboxMessage, error: str) -> None:
     message.status = "failed"
     message.last_error = error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.faults.cluster import Cluster
 from tests.workbench import CHANNEL, DIRECTOR, NAMES, OPERATOR, start
 
 SPRINT = "sprint ink | clay | neon — a courier at dawn"
+DECISIONS = ("budget 9", "cooloff 7", "gate-wait 30", "queue-limit 150")
 
 
 @pytest.fixture
@@ -46,23 +48,45 @@ def test_a_postgresql_restart_mid_run_loses_no_job_or_decision(
                 return int(s.scalar(select(func.count()).select_from(Image)) or 0)
 
         stack.wait(lambda: images() >= 2, 120, "the sprint to be under way")
-        # A decision made while the server is going down and coming back up.
-        decision = threading.Thread(
-            target=stack.standin.command, args=(DIRECTOR, CHANNEL, "settings budget 9")
-        )
-        decision.start()
+        # Decisions made while the server is going down and coming back up.
+        decisions = [
+            threading.Thread(
+                target=stack.standin.command, args=(DIRECTOR, CHANNEL, f"settings {change}")
+            )
+            for change in DECISIONS
+        ]
+        for decision in decisions:
+            decision.start()
+            time.sleep(0.05)
         cluster.restart()
-        decision.join()
+        for decision in decisions:
+            decision.join()
         stack.message(CHANNEL, thread, "Moodboard", timeout=180)
         stack.standin.say(DIRECTOR, CHANNEL, "rank 1 2 3", thread_ts=thread)
         stack.message(CHANNEL, thread, "ranked #1")
-        stack.ephemeral(DIRECTOR, "settings saved", timeout=60)
+        stack.wait(
+            lambda: (
+                len(
+                    [
+                        e
+                        for e in stack.standin.ephemerals_for(DIRECTOR)
+                        if "settings saved" in e["text"]
+                    ]
+                )
+                == len(DECISIONS)
+            ),
+            60,
+            "every decision to be confirmed",
+        )
         assert stack.server.poll() is None and stack.runners[0].poll() is None
         with sessions() as s:
             job = s.scalars(select(Job)).one()
             numbers = sorted(s.scalars(select(Image.job_index).where(Image.job_id == job.id)))
             assert job.status == "done" and numbers == list(range(15))
-            assert s.get(ChannelSettings, CHANNEL).iteration_budget == 9  # type: ignore[union-attr]
+            settings = s.get(ChannelSettings, CHANNEL)
+            assert settings is not None
+            assert (settings.iteration_budget, settings.review_cooloff_minutes) == (9, 7)
+            assert (settings.gate_wait_hours, settings.queue_limit_per_user) == (30, 150)
             assert len(s.scalars(select(Ranking)).one().image_ids) == 3
             actions = set(s.scalars(select(AuditEntry.action)))
             assert {"run_sprint", "update_settings", "rank"} <= actions

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,13 @@ from bot.local import LocalSlack, free_port, healthz, serve
 from bot.playbook.errors import OutOfOrder
 from bot.slack.standin import SlackStandIn
 from storage import queue
-from storage.models import Job, OutboxMessage
+from storage.models import Job
 from tests.workbench import (
     CHANNEL,
     DIRECTOR,
-    NAMES,
     OPERATOR,
     REVIEWER,
     STRANGER,
-    config_for,
     sprint,
     start,
     to_volume,
@@ -392,29 +389,6 @@ def test_the_reviewers_emoji_clear_or_send_back_and_others_change_nothing(
     local.message(CHANNEL, thread, f"sent #{numbers[1]} back: license")
 
 
-def test_after_a_slack_outage_every_message_arrives_exactly_once(local: LocalSlack) -> None:
-    thread = start(local)
-    slack = local.standin
-    # Slack answers 500s, then 429s, for longer than the client's own retries cover.
-    slack.fail("chat.postMessage", 500, times=6)
-    slack.fail("chat.postMessage", 429, retry_after=1, times=4)
-    slack.fail("files.getUploadURLExternal", 503, times=4)
-    slack.say(OPERATOR, CHANNEL, "sprint ink | clay | neon — a courier", thread_ts=thread)
-    local.message(CHANNEL, thread, "Moodboard", timeout=180)
-    slack.say(DIRECTOR, CHANNEL, "rank 1 2 3", thread_ts=thread)
-    local.message(CHANNEL, thread, "ranked #1")
-    local.settle(timeout=120)
-    with local.server.atelier.service.sessions() as s:
-        statuses = {row.status for row in s.scalars(select(OutboxMessage))}
-        retried = sum(row.attempts for row in s.scalars(select(OutboxMessage)))
-    assert statuses == {"sent"} and retried >= 1
-    texts = [m.get("text", "") for m in slack.thread(CHANNEL, thread) if m.get("bot_id")]
-    for expected in ("Moodboard", "ranked #1", "Concept sprint"):
-        assert sum(expected in text for text in texts) == 1, texts
-    boards = [m for m in slack.thread(CHANNEL, thread) if "Moodboard" in (m.get("text") or "")]
-    assert slack.file_bytes(boards[0]["blocks"][1]["slack_file"]["id"]).startswith(b"\x89PNG")
-
-
 def test_a_prompt_past_the_token_limit_is_warned_with_what_was_cut(local: LocalSlack) -> None:
     thread = start(local)
     subject = "a courier at dawn " + "with a red scarf and a tall hat " * 3 + "FINAL-DETAIL"
@@ -437,24 +411,3 @@ def test_an_upload_over_20_mb_is_refused(local: LocalSlack) -> None:
         "UEDITOR", CHANNEL, "huge.png", b"\x89PNG" + b"0" * (21 * 1024 * 1024), thread_ts=thread
     )
     assert "limited to 20 MB" in local.ephemeral("UEDITOR", "20 MB")["text"]
-
-
-def test_a_post_whose_answer_times_out_is_found_not_sent_again(db_url: str, tmp_path: Path) -> None:
-    config = replace(config_for(db_url, tmp_path), slack_timeout=1)
-    with LocalSlack(config, NAMES) as local:
-        thread = start(local)
-        slack = local.standin
-        # Slack posts each message but answers after the client has given up on it.
-        slack.fail("chat.postMessage", 200, delay=1.6, times=2)
-        slack.say(OPERATOR, CHANNEL, "sprint ink | clay | neon — a courier", thread_ts=thread)
-        local.message(CHANNEL, thread, "Moodboard", timeout=180)
-        local.settle(timeout=120)
-        with local.server.atelier.service.sessions() as s:
-            rows = list(s.scalars(select(OutboxMessage)))
-        assert {row.status for row in rows} == {"sent"}
-        assert sum(row.attempts for row in rows) == 2  # each slow post was tried again…
-        assert len(slack.calls_of("chat.postMessage")) == 3  # …but found, not posted again
-        texts = [m.get("text", "") for m in slack.thread(CHANNEL, thread) if m.get("bot_id")]
-        for expected in ("Concept sprint", "Moodboard"):
-            assert sum(expected in text for text in texts) == 1, texts
-        assert slack.calls_of("conversations.replies")

@@ -20,7 +20,7 @@ def client() -> Iterator[WebClient]:
 
 
 def _post(client: WebClient, text: str, thread: str | None = None, key: int = 0) -> str:
-    metadata = {"event_type": "atelier_outbox", "event_payload": {"outbox_id": key}}
+    metadata = {"event_type": "atelier_outbox", "event_payload": {"key": f"outbox-{key}"}}
     return str(
         client.chat_postMessage(channel="C1", text=text, thread_ts=thread, metadata=metadata)["ts"]
     )
@@ -42,7 +42,7 @@ def test_history_is_newest_first_paged_and_shows_metadata_only_when_asked(
     )
     assert [m["ts"] for m in rest["messages"]] == [roots[0]]
     assert not rest["has_more"] and rest["response_metadata"]["next_cursor"] == ""
-    assert rest["messages"][0]["metadata"]["event_payload"] == {"outbox_id": 0}
+    assert rest["messages"][0]["metadata"]["event_payload"] == {"key": "outbox-0"}
 
 
 def test_replies_start_with_the_parent(client: WebClient) -> None:
@@ -50,7 +50,7 @@ def test_replies_start_with_the_parent(client: WebClient) -> None:
     replies = [_post(client, f"reply {n}", thread=root, key=n) for n in range(2)]
     thread = client.conversations_replies(channel="C1", ts=root, include_all_metadata=True)
     assert [m["ts"] for m in thread["messages"]] == [root, *replies]
-    assert thread["messages"][2]["metadata"]["event_payload"] == {"outbox_id": 1}
+    assert thread["messages"][2]["metadata"]["event_payload"] == {"key": "outbox-1"}
 
 
 @pytest.mark.parametrize(
