@@ -304,33 +304,16 @@ def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
     slack = local.standin
     slack.say(DIRECTOR, CHANNEL, "skip volume the hero is enough", thread_ts=thread)
     local.message(CHANNEL, thread, "skipped the Volume run")
-    slack.upload(
-        OPERATOR,
-        CHANNEL,
-        "mask.png",
-        _png((32, 32)),
-        thread_ts=thread,
-        text=f"fix {numbers[1]} mask a flag",
-    )
-    assert "make it the same size" in local.ephemeral(OPERATOR, "same size")["text"]
-    slack.upload(
-        OPERATOR,
-        CHANNEL,
-        "mask.txt",
-        b"white here",
-        thread_ts=thread,
-        text=f"fix {numbers[1]} mask",
-    )
-    assert "not an image Atelier can read" in local.ephemeral(OPERATOR, "not an image")["text"]
-    slack.upload(
-        OPERATOR,
-        CHANNEL,
-        "mask.png",
-        b"\x89PNG" + b"0" * (21 * 1024 * 1024),
-        thread_ts=thread,
-        text=f"fix {numbers[1]} mask",
-    )
-    assert "limited to 20 MB" in local.ephemeral(OPERATOR, "20 MB")["text"]
+    refused = [
+        ("mask.png", _png((32, 32)), "make it the same size"),
+        ("mask.txt", b"white here", "not an image Atelier can read"),
+        ("mask.png", b"\x89PNG" + b"0" * (21 * 1024 * 1024), "limited to 20 MB"),
+    ]
+    for name, data, why in refused:
+        slack.upload(
+            OPERATOR, CHANNEL, name, data, thread_ts=thread, text=f"fix {numbers[1]} mask a flag"
+        )
+        local.ephemeral(OPERATOR, why)
     slack.upload(
         OPERATOR,
         CHANNEL,
