@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from bot.playbook.errors import PlaybookError
 from bot.playbook.gate import GateItem
 from bot.slack import blocks
 from handlers import actions, verbs
 from handlers.context import Atelier, retried
+from storage.models import SlackMessage
 
 log = logging.getLogger("atelier.slack")
 APPROVE, REJECT = "white_check_mark", "x"
+# How long a reaction to the bot's own message waits for the bot to record that message.
+INDEX_WAIT_SECONDS = 5.0
+
+
+def _indexed(atelier: Atelier, channel: str, ts: str, *, wait: float) -> SlackMessage | None:
+    """What a message is about; one the bot has only just posted may take a moment to be indexed."""
+    deadline = time.monotonic() + wait
+    while True:
+        ref = atelier.service.message(channel, ts)
+        if ref is not None or time.monotonic() >= deadline:
+            return ref
+        time.sleep(0.1)
 
 
 def register(app: App, atelier: Atelier) -> None:
     @app.event("reaction_added")
-    def reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
+    def reaction(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         if (
             event.get("reaction") not in (APPROVE, REJECT)
             or event.get("item", {}).get("type") != "message"
@@ -28,7 +42,8 @@ def register(app: App, atelier: Atelier) -> None:
         if not atelier.service.first_delivery(body.get("event_id", "")):
             return
         channel, ts, user = event["item"]["channel"], event["item"]["ts"], event["user"]
-        ref = atelier.service.message(channel, ts)
+        ours = event.get("item_user") == context.bot_user_id
+        ref = _indexed(atelier, channel, ts, wait=INDEX_WAIT_SECONDS if ours else 0.0)
         if ref is None or ref.project_id is None:
             return
         project = atelier.service.project(ref.project_id)

@@ -36,6 +36,7 @@ class Failure:
     retry_after: int | None = None
     delay: float = 0.0
     times: int = 1
+    late: bool = False
 
 
 @dataclass
@@ -136,14 +137,18 @@ class SlackStandIn:
         retry_after: int | None = None,
         delay: float = 0.0,
         times: int = 1,
+        late: bool = False,
     ) -> None:
         """Make the next `times` calls of `method` answer `status` (429 sends Retry-After).
 
         With status 200 and a delay the call is slow but does its work, as when Slack posts a
-        message whose answer the client has stopped waiting for.
+        message whose answer the client has stopped waiting for. `late` does the work at once
+        and delays only the answer: people see the message before the caller learns its ts.
         """
         with self._lock:
-            self.failures.setdefault(method, []).append(Failure(status, retry_after, delay, times))
+            self.failures.setdefault(method, []).append(
+                Failure(status, retry_after, delay, times, late)
+            )
 
     # ---- HTTP plumbing ------------------------------------------------------------------
 
@@ -210,7 +215,7 @@ class SlackStandIn:
                 if failure.times <= 0:
                     pending.pop(0)  # type: ignore[union-attr]
         if failure is not None:
-            if failure.delay:
+            if failure.delay and not failure.late:
                 time.sleep(failure.delay)
             if failure.status == 429:
                 body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
@@ -236,6 +241,8 @@ class SlackStandIn:
             with self._lock:
                 result = api(params)
             body = json.dumps({"ok": True, **result}).encode()
+            if failure is not None and failure.late:
+                time.sleep(failure.delay)
             self._reply(handler, 200, body)
         except SlackError as error:
             payload = {"ok": False, "error": error.code, **error.extra}

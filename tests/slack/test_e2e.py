@@ -336,6 +336,9 @@ def test_the_reviewers_emoji_clear_or_send_back_and_others_change_nothing(
     local.message(CHANNEL, thread, "Kept")
     slack.say(DIRECTOR, CHANNEL, "skip fix nothing to repair", thread_ts=thread)
     local.message(CHANNEL, thread, "skipped the Fix-and-finish")
+    # The gate message shows at once but Slack's answer to the bot is slow, so the first
+    # reaction arrives before the bot has recorded what the message is.
+    slack.fail("chat.postMessage", 200, delay=1.0, late=True)
     slack.say(OPERATOR, CHANNEL, f"review {numbers[0]}", thread_ts=thread)
     gate = local.message(CHANNEL, thread, f"Review gate: #{numbers[0]}")
     slack.react(OPERATOR, CHANNEL, str(gate["ts"]), "white_check_mark")
