@@ -94,13 +94,16 @@ def test_any_modal_submission_is_accepted_or_refused_on_a_field(
         batch, numbers = walk.volume(local, TEAM, thread)
         slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]} {numbers[1]}", thread_ts=thread)
         local.message(CHANNEL, thread, "Kept")
-        slack.press(OPERATOR, CHANNEL, batch, "fix_open", str(numbers[0]))
-        fuzz(local, _modal(local, "fix"), 40)
-
+        # The gate first: a repair the fuzz starts would otherwise hold the gate shut until done.
+        slack.say(DIRECTOR, CHANNEL, "skip fix nothing to repair yet", thread_ts=thread)
+        local.message(CHANNEL, thread, "skipped the Fix-and-finish")
         slack.say(OPERATOR, CHANNEL, f"review {numbers[1]}", thread_ts=thread)
         gate = str(local.message(CHANNEL, thread, f"Review gate: #{numbers[1]}")["ts"])
         slack.press(REVIEWER, CHANNEL, gate, "gate_sendback")
         fuzz(local, _modal(local, "sendback"), 40)
+
+        slack.press(OPERATOR, CHANNEL, batch, "fix_open", str(numbers[0]))
+        fuzz(local, _modal(local, "fix"), 40)
         local.settle(timeout=120)
     failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert not failures, failures
