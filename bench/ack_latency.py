@@ -62,11 +62,12 @@ def throwaway_database(server_url: str) -> Iterator[str]:
 
 
 def run(args: argparse.Namespace, work: Path, url: str) -> int:
-    env = {**os.environ, "ATELIER_DATABASE_URL": url, "ATELIER_IMAGE_STORE": str(work / "store")}
     engine = make_engine(url)
     sessions = make_sessions(engine)
     in_serve = args.runner == "thread"
-    with LocalProcesses(env, PEOPLE, work / "logs", runner_in_serve=in_serve) as stack:
+    with LocalProcesses(
+        url, work / "store", PEOPLE, work / "logs", runner_in_serve=in_serve
+    ) as stack:
         if not in_serve:
             stack.start_runner("load-runner")
         print(f"preparing a busy project (logs in {work / 'logs'})", flush=True)

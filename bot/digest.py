@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,27 +23,20 @@ log = logging.getLogger("atelier.digest")
 PAUSE_NUDGE_AFTER = timedelta(days=1)
 
 
+def _percent(shares: Iterable[float | None]) -> list[float]:
+    """Shares as percentages; a week without data is a gap in the line (NaN)."""
+    return [float("nan") if share is None else share * 100 for share in shares]
+
+
 def chart(data: DigestData) -> bytes:
     """Weekly keep rate and rework after review, as a small PNG line chart."""
     weeks = [end.strftime("%d %b") for end, _, _ in data.trend]
-    keep = [None if value is None else value * 100 for _, value, _ in data.trend]
-    rework = [None if value is None else value * 100 for _, _, value in data.trend]
+    keep = _percent(value for _, value, _ in data.trend)
+    rework = _percent(value for _, _, value in data.trend)
     figure, axis = plt.subplots(figsize=(6.4, 2.6), dpi=110)
     positions = list(range(len(weeks)))
-    axis.plot(
-        positions,
-        [float("nan") if v is None else v for v in keep],
-        marker="o",
-        color="#2eb67d",
-        label="Keep rate",
-    )
-    axis.plot(
-        positions,
-        [float("nan") if v is None else v for v in rework],
-        marker="s",
-        color="#e01e5a",
-        label="Rework after review",
-    )
+    axis.plot(positions, keep, marker="o", color="#2eb67d", label="Keep rate")
+    axis.plot(positions, rework, marker="s", color="#e01e5a", label="Rework after review")
     axis.set_xticks(positions, weeks)
     axis.set_xlim(-0.5, len(weeks) - 0.5)
     axis.set_ylim(0, 100)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -38,10 +37,14 @@ class Busy:
 @dataclass
 class Sent:
     kind: str
-    marker: str
+    number: int
     latency: float = 0.0
     status: int = 0
     error: str = ""
+
+    @property
+    def marker(self) -> str:
+        return f"{self.kind}-{self.number}"
 
 
 @dataclass
@@ -97,24 +100,21 @@ def prepare(stack: SlackWatch, volume_runs: int = 10) -> Busy:
     return Busy(thread, batch)
 
 
-def _request(stack: SlackWatch, busy: Busy, kind: str, n: int) -> Callable[[], int]:
+def _send_one(stack: SlackWatch, busy: Busy, kind: str, n: int) -> int:
+    """Deliver one signed request; returns the HTTP status the app answered."""
     slack = stack.standin
     if kind == "command":
-        return lambda: (
-            slack.command(
-                DIRECTOR, CHANNEL, f"new Campaign {n}: posters for the spring launch."
-            ).status
-        )
+        return slack.command(
+            DIRECTOR, CHANNEL, f"new Campaign {n}: posters for the spring launch."
+        ).status
     if kind == "reply":
-        return lambda: (
-            slack.say(
-                DIRECTOR,
-                CHANNEL,
-                f"intent Spring launch take {n}: warm and hopeful posters.",
-                thread_ts=busy.thread,
-            )[1].status
-        )
-    return lambda: slack.press(OPERATOR, CHANNEL, busy.batch, "batch_save").status
+        return slack.say(
+            DIRECTOR,
+            CHANNEL,
+            f"intent Spring launch take {n}: warm and hopeful posters.",
+            thread_ts=busy.thread,
+        )[1].status
+    return slack.press(OPERATOR, CHANNEL, busy.batch, "batch_save").status
 
 
 def drive(
@@ -128,7 +128,7 @@ def drive(
 ) -> Report:
     """Send `rate` requests a second for `seconds`, commands, replies and clicks in turn."""
     total = int(seconds * rate)
-    sent = [Sent(KINDS[n % 3], f"{KINDS[n % 3]}-{n}") for n in range(total)]
+    sent = [Sent(KINDS[n % 3], n) for n in range(total)]
     marks_before = _marks(sessions)
     samples: list[bool] = []
     done = threading.Event()
@@ -148,7 +148,7 @@ def drive(
         item = sent[index]
         began = time.monotonic()
         try:
-            item.status = _request(stack, busy, item.kind, index)()
+            item.status = _send_one(stack, busy, item.kind, item.number)
         except Exception as error:  # a failed request is a result to report, not a crash
             item.error = f"{type(error).__name__}: {error}"
         item.latency = time.monotonic() - began
@@ -196,10 +196,9 @@ def _lost(
             ]
         gone = []
         for item in sent:
-            number = item.marker.rsplit("-", 1)[1]
-            if item.kind == "command" and not any(f"Campaign {number}:" in i for i in intents):
+            if item.kind == "command" and not any(f"Campaign {item.number}:" in i for i in intents):
                 gone.append(item.marker)
-            if item.kind == "reply" and not any(f"take {number}:" in i for i in restated):
+            if item.kind == "reply" and not any(f"take {item.number}:" in i for i in restated):
                 gone.append(item.marker)
         clicks = sum(item.kind == "click" for item in sent)
         marks = _marks(sessions) - marks_before

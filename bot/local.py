@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -203,16 +204,18 @@ def serve(
 class LocalProcesses(SlackWatch):
     """`atelier serve --http` and `atelier runner`s as real processes; the stand-in lives here.
 
-    `env` carries ATELIER_DATABASE_URL and ATELIER_IMAGE_STORE; each process logs to a file in
-    `log_dir`, so a failure can be read afterwards.
+    They share `database_url` and `image_store`, take any other `settings` (ATELIER_… variables)
+    on top of this process's environment, and each logs to a file in `log_dir`.
     """
 
     def __init__(
         self,
-        env: Mapping[str, str],
+        database_url: str,
+        image_store: Path,
         users: dict[str, str],
         log_dir: Path,
         *,
+        settings: Mapping[str, str] | None = None,
         runner_in_serve: bool = False,
     ) -> None:
         self.standin = SlackStandIn(users=users)
@@ -220,12 +223,15 @@ class LocalProcesses(SlackWatch):
         self.log_dir = log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
         self.env = {
-            **env,
+            **os.environ,
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+            **(settings or {}),
+            "ATELIER_DATABASE_URL": database_url,
+            "ATELIER_IMAGE_STORE": str(image_store),
             "SLACK_BOT_TOKEN": self.standin.token,
             "SLACK_SIGNING_SECRET": self.standin.signing_secret,
             "SLACK_API_URL": self.standin.api_url,
             "PYTHONUNBUFFERED": "1",
-            "OMP_NUM_THREADS": env.get("OMP_NUM_THREADS", "1"),
         }
         self.port = free_port()
         self.logs: list[IO[str]] = []

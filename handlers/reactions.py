@@ -13,7 +13,7 @@ from bot.playbook.gate import GateItem
 from bot.slack import blocks
 from handlers import actions, verbs
 from handlers.context import Atelier, retried
-from storage.models import SlackMessage
+from storage.models import Project, SlackMessage
 
 log = logging.getLogger("atelier.slack")
 APPROVE, REJECT = "white_check_mark", "x"
@@ -29,6 +29,38 @@ def _indexed(atelier: Atelier, channel: str, ts: str, *, wait: float) -> SlackMe
         if ref is not None or time.monotonic() >= deadline:
             return ref
         time.sleep(0.1)
+
+
+def _decide(
+    atelier: Atelier, ref: SlackMessage, project: Project, user: str, reaction: str
+) -> None:
+    """What an emoji on one of the bot's messages decides, if anything."""
+    if reaction == APPROVE and ref.kind in ("moodboard", "hero"):
+        verbs.approve(atelier, project, user, "direction" if ref.kind == "moodboard" else "hero")
+        atelier.service.refresh_root(project.id)
+    elif ref.kind == "gate" and ref.image_id is not None:
+        image = atelier.service.image_by_id(ref.image_id)
+        assert image is not None
+        if user != project.reviewer:
+            raise PlaybookError(
+                f"Only the Reviewer ({blocks.mention(project.reviewer)}) decides at the gate; your reaction changed nothing."
+            )
+        if reaction == APPROVE:
+            draft = atelier.service.gate_draft(project.id, image.number)
+            ticked = {GateItem(value) for value in (draft.ticked if draft else [])}
+            actions.clear(
+                atelier,
+                project.id,
+                user,
+                image.number,
+                ticked,
+                (draft.alt_text if draft else "") or "",
+            )
+        else:
+            atelier.service.notify(
+                project,
+                f"{blocks.mention(user)}, which checklist item does #{image.number} fail? Reply `sendback {image.number} <item> <note>` (people/logos/artists, license, content, alt text).",
+            )
 
 
 def register(app: App, atelier: Atelier) -> None:
@@ -48,38 +80,6 @@ def register(app: App, atelier: Atelier) -> None:
             return
         project = atelier.service.project(ref.project_id)
         try:
-            if ref.kind == "moodboard" and event["reaction"] == APPROVE:
-                retried(lambda: verbs.approve(atelier, project, user, "direction"))
-            elif ref.kind == "hero" and event["reaction"] == APPROVE:
-                retried(lambda: verbs.approve(atelier, project, user, "hero"))
-            elif ref.kind == "gate" and ref.image_id is not None:
-                image = atelier.service.image_by_id(ref.image_id)
-                assert image is not None
-                if user != project.reviewer:
-                    raise PlaybookError(
-                        f"Only the Reviewer ({blocks.mention(project.reviewer)}) decides at the gate; your reaction changed nothing."
-                    )
-                if event["reaction"] == APPROVE:
-                    draft = atelier.service.gate_draft(project.id, image.number)
-                    ticked = {GateItem(value) for value in (draft.ticked if draft else [])}
-                    retried(
-                        lambda: actions.clear(
-                            atelier,
-                            project.id,
-                            user,
-                            image.number,
-                            ticked,
-                            (draft.alt_text if draft else "") or "",
-                        )
-                    )
-                else:
-                    atelier.service.notify(
-                        project,
-                        f"{blocks.mention(user)}, which checklist item does #{image.number} fail? Reply `sendback {image.number} <item> <note>` (people/logos/artists, license, content, alt text).",
-                    )
-                return
-            else:
-                return
-            atelier.service.refresh_root(project.id)
+            retried(lambda: _decide(atelier, ref, project, user, event["reaction"]))
         except PlaybookError as error:
             atelier.whisper(channel, user, f":no_entry: {error}", thread_ts=project.thread_ts)

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, utcnow
 
+# Waiting for its next try, or being sent now (or its sender died and its lease will lapse).
+UNDELIVERED = ("pending", "sending")
+
 
 def add(
     session: Session,
@@ -98,7 +101,7 @@ def waits_behind(session: Session, message: OutboxMessage) -> bool:
         .where(
             OutboxMessage.project_id == message.project_id,
             OutboxMessage.id < message.id,
-            OutboxMessage.status.in_(("pending", "sending")),
+            OutboxMessage.status.in_(UNDELIVERED),
         )
         .limit(1)
     )
@@ -116,7 +119,7 @@ def unsent(session: Session) -> int:
         session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.status.in_(("pending", "sending")))
+            .where(OutboxMessage.status.in_(UNDELIVERED))
         )
         or 0
     )

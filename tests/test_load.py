@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from bot.load import KINDS, PEOPLE, drive, prepare
@@ -12,8 +11,7 @@ from storage.db import make_engine, make_sessions
 
 def test_every_request_under_load_is_answered_and_takes_effect(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/atelier.db"
-    env = {**os.environ, "ATELIER_DATABASE_URL": url, "ATELIER_IMAGE_STORE": str(tmp_path / "s")}
-    with LocalProcesses(env, PEOPLE, tmp_path / "logs") as stack:
+    with LocalProcesses(url, tmp_path / "s", PEOPLE, tmp_path / "logs") as stack:
         stack.start_runner("r1")
         busy = prepare(stack, volume_runs=1)
         report = drive(stack, busy, make_sessions(make_engine(url)), seconds=4, rate=20)

@@ -370,10 +370,7 @@ class SlackStandIn:
             raise SlackError("channel_not_found")
         oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or 9e12)
         newest_first = [
-            m
-            for m in reversed(self.ws.messages[channel])
-            if (not m.get("thread_ts") or m["thread_ts"] == m["ts"])
-            and oldest < float(m["ts"]) <= latest
+            m for m in reversed(self.history(channel)) if oldest < float(m["ts"]) <= latest
         ]
         return self._page(newest_first, params)
 
@@ -383,8 +380,7 @@ class SlackStandIn:
         ts = str(params.get("ts") or "")
         if self._find(channel, ts) is None:
             raise SlackError("thread_not_found")
-        thread = [m for m in self.ws.messages[channel] if m["ts"] == ts or m.get("thread_ts") == ts]
-        return self._page(thread, params)
+        return self._page(self.thread(channel, ts), params)
 
     @staticmethod
     def _page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:

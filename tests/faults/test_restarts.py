@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -30,15 +29,11 @@ def cluster() -> Iterator[Cluster]:
     server.remove()
 
 
-def _env(database_url: str, store: Path) -> dict[str, str]:
-    return {**os.environ, "ATELIER_DATABASE_URL": database_url, "ATELIER_IMAGE_STORE": str(store)}
-
-
 def test_a_postgresql_restart_mid_run_loses_no_job_or_decision(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     sessions = make_sessions(make_engine(cluster.url))
-    with LocalProcesses(_env(cluster.url, tmp_path / "store"), NAMES, tmp_path / "logs") as stack:
+    with LocalProcesses(cluster.url, tmp_path / "store", NAMES, tmp_path / "logs") as stack:
         stack.start_runner("r1", "--batch-size", "1", "--poll-seconds", "0.2")
         thread = start(stack)
         stack.standin.say(OPERATOR, CHANNEL, SPRINT, thread_ts=thread)
@@ -100,8 +95,8 @@ def test_an_unwritable_image_store_fails_the_job_clearly_and_works_once_back(
 ) -> None:
     store = tmp_path / "store"
     store.write_text("a file where the store's folder should be")  # nothing can be written under it
-    env = _env(f"sqlite:///{tmp_path}/atelier.db", store)
-    with LocalProcesses(env, NAMES, tmp_path / "logs") as stack:
+    url = f"sqlite:///{tmp_path}/atelier.db"
+    with LocalProcesses(url, store, NAMES, tmp_path / "logs") as stack:
         stack.start_runner("r1", "--poll-seconds", "0.2")
         thread = start(stack)
         stack.standin.say(OPERATOR, CHANNEL, SPRINT, thread_ts=thread)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,14 +16,11 @@ from tests.workbench import CHANNEL, DIRECTOR, NAMES, sprint, start
 def test_after_500s_429s_and_timeouts_every_message_arrives_exactly_once(
     db_url: str, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "ATELIER_DATABASE_URL": db_url,
-        "ATELIER_IMAGE_STORE": str(tmp_path / "store"),
-        "ATELIER_SLACK_TIMEOUT": "1",
-    }
     sessions = make_sessions(make_engine(db_url))
-    with LocalProcesses(env, NAMES, tmp_path / "logs") as stack:
+    settings = {"ATELIER_SLACK_TIMEOUT": "1"}
+    with LocalProcesses(
+        db_url, tmp_path / "store", NAMES, tmp_path / "logs", settings=settings
+    ) as stack:
         stack.start_runner("r1", "--poll-seconds", "0.2")
         thread = start(stack)
         slack = stack.standin
