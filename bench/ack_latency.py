@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import make_url, text
 
-from bot.load import PEOPLE, drive, prepare
-from bot.local import LocalProcesses
+from bot.workbench.load import PEOPLE, drive, prepare
+from bot.workbench.local import LocalProcesses
 from storage.db import make_engine, make_sessions
 
 

@@ -85,14 +85,14 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
-    from bot.demo import main as demo
+    from bot.workbench.demo import main as demo
 
     logs.setup("WARNING", config.secrets())
     return demo(args.out, config)
 
 
 def cmd_shell(config: Config, _args: argparse.Namespace) -> int:
-    from bot.shell import main as shell
+    from bot.workbench.shell import main as shell
 
     logs.setup("WARNING", config.secrets())
     return shell(config)

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import digest
 from bot.config import Config
-from bot.local import LocalSlack
 from bot.playbook.service import PlaybookService
 from bot.schedule import digest_trigger
+from bot.workbench.local import LocalSlack
 from storage.db import make_engine, make_sessions, migrate
 from storage.files import ImageStore
 from storage.models import AuditEntry, OutboxMessage, Project

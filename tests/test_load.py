@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.load import KINDS, PEOPLE, drive, prepare
-from bot.local import LocalProcesses
+from bot.workbench.load import KINDS, PEOPLE, drive, prepare
+from bot.workbench.local import LocalProcesses
 from storage.db import make_engine, make_sessions
 
 

@@ -6,9 +6,9 @@ import json
 import os
 from pathlib import Path
 
-from bot.local import LocalSlack, free_port, serve
 from bot.logs import JsonFormatter
-from bot.slack.standin import SlackStandIn
+from bot.workbench.local import LocalSlack, free_port, serve
+from bot.workbench.standin import SlackStandIn
 
 
 def test_the_formatter_masks_secrets_and_any_slack_token() -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import walk
 from bot.config import Config
-from bot.local import LocalSlack, SlackWatch
-from bot.walk import Team
+from bot.workbench import walk
+from bot.workbench.local import LocalSlack, SlackWatch
+from bot.workbench.walk import Team
 
 CHANNEL = "CTEAM"
 DIRECTOR, OPERATOR, REVIEWER, STRANGER = "UDIR", "UOPS", "UREV", "USTRANGER"

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bot.local import free_port
+from bot.workbench.local import free_port
 
 
 def _bindir() -> Path | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.local import LocalProcesses
+from bot.workbench.local import LocalProcesses
 from storage.db import make_engine, make_sessions
 from storage.models import AuditEntry, ChannelSettings, Image, Job, Ranking
 from tests.faults.cluster import Cluster

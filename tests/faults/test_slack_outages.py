@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.local import LocalProcesses
+from bot.workbench.local import LocalProcesses
 from storage import outbox
 from storage.db import make_engine, make_sessions
 from storage.models import OutboxMessage

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.local import LocalSlack
+from bot.workbench.local import LocalSlack
 from handlers.actions import ACTIONS
 from storage.models import GateDraft
 from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, sprint, start

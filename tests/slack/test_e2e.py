@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Config
-from bot.demo import run_demo
-from bot.local import LocalSlack, free_port, healthz, serve
 from bot.playbook.errors import OutOfOrder
-from bot.slack.standin import SlackStandIn
+from bot.workbench.demo import run_demo
+from bot.workbench.local import LocalSlack, free_port, healthz, serve
+from bot.workbench.standin import SlackStandIn
 from storage import queue
 from storage.models import Job
 from tests.workbench import (

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.standin import SlackStandIn
+from bot.workbench.standin import SlackStandIn
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import walk
-from bot.local import LocalSlack
+from bot.workbench import walk
+from bot.workbench.local import LocalSlack
 from tests.workbench import (
     CHANNEL,
     DIRECTOR,

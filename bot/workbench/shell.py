@@ -10,8 +10,8 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from bot.config import Config
-from bot.local import LocalSlack
-from bot.slack.transcript import Transcript
+from bot.workbench.local import LocalSlack
+from bot.workbench.transcript import Transcript
 
 CHANNEL = "CSHELL"
 PEOPLE = {

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import walk
-from bot.local import SlackWatch
-from bot.walk import Team
+from bot.workbench import walk
+from bot.workbench.local import SlackWatch
+from bot.workbench.walk import Team
 from storage.models import AuditEntry, Job, Project
 
 CHANNEL = "CLOAD"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bot import digest
 from bot.config import Config
-from bot.local import LocalSlack
-from bot.slack.transcript import Transcript
+from bot.workbench.local import LocalSlack
+from bot.workbench.transcript import Transcript
 
 CHANNEL = "CDEMO"
 DANA, OMAR, RIA, EDDIE = "UDANA", "UOMAR", "URIA", "UEDDIE"

@@ -18,7 +18,7 @@ from waitress.server import create_server
 
 from bot.config import Config
 from bot.serve import Server
-from bot.slack.standin import SlackStandIn
+from bot.workbench.standin import SlackStandIn
 from storage import outbox
 
 

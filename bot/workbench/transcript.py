@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.slack.standin import SlackStandIn
+from bot.workbench.standin import SlackStandIn
 
 EMOJI = {
     "art": "🎨",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.local import SlackWatch
+from bot.workbench.local import SlackWatch
 
 
 @dataclass(frozen=True)
