@@ -72,7 +72,7 @@ def build_sd15(path: Path) -> None:
     save_sd_pipeline(unet, vae, text_encoder, tokenizer, scheduler, path / "model")
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -90,11 +90,16 @@ def main() -> None:
         raise SystemExit(
             "gpu_throughput needs a CUDA device (or --smoke to check the script on CPU)"
         )
+    return args
+
+
+def main() -> None:
+    args = _args()
     device, dtype = ("cpu", torch.float32) if args.smoke else ("cuda", torch.float16)
 
     def sync() -> None:
         if device == "cuda":
-            sync()
+            torch.cuda.synchronize()
 
     from diffusers import StableDiffusionPipeline
 

@@ -12,11 +12,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+import handlers
 from bot.config import Config
-from bot.playbook.service import PlaybookService
-from handlers import actions, commands, messages, reactions, views
-from handlers.context import Atelier
-from storage.files import ImageStore
+from bot.slack.context import Atelier
 
 LISTENER_THREADS = 32
 
@@ -39,15 +37,13 @@ def make_client(config: Config) -> WebClient:
     )
 
 
-def create_app(
-    config: Config, service: PlaybookService, store: ImageStore, client: WebClient
-) -> tuple[App, Atelier]:
+def create_app(config: Config, atelier: Atelier) -> App:
     if not config.slack_signing_secret:
         raise SystemExit(
             "SLACK_SIGNING_SECRET is not set. Copy it from the app's Basic Information page."
         )
     app = App(
-        client=client,
+        client=atelier.client,
         signing_secret=config.slack_signing_secret,
         process_before_response=False,
         # Listeners ack first and then work; Bolt's default of 5 threads let slow work delay acks.
@@ -55,7 +51,5 @@ def create_app(
             max_workers=LISTENER_THREADS, thread_name_prefix="listener"
         ),
     )
-    atelier = Atelier(service, store, client)
-    for module in (commands, messages, actions, views, reactions):
-        module.register(app, atelier)
-    return app, atelier
+    handlers.register(app, atelier)
+    return app

@@ -1,4 +1,4 @@
-"""Settings from the environment (and a `.env` file), with the defaults DESIGN.md fixes."""
+"""Settings from the environment (and a `.env` file), with the defaults the README lists."""
 
 from __future__ import annotations
 

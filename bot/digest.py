@@ -126,20 +126,31 @@ def send_reminders(service: PlaybookService, *, now: datetime | None = None) -> 
     now = now or utcnow()
     sent = 0
     for project, image, hours, limit in service.waiting_at_gate(now):
-        if service.claim_nudge("gate", image.id, str(int((hours - limit) // 24))):
-            service.notify(
-                project,
-                f":bell: {blocks.mention(project.reviewer)}, #{image.number} has waited at the gate for {hours:.0f} h.",
-            )
+        day = str(int((hours - limit) // 24))
+        if service.nudge(
+            "gate",
+            image.id,
+            day,
+            project.id,
+            "gate_wait",
+            reviewer=project.reviewer,
+            number=image.number,
+            hours=hours,
+        ):
             sent += 1
     for project in service.paused_longer_than(now, PAUSE_NUDGE_AFTER):
         waited = now - project.paused_at if project.paused_at else PAUSE_NUDGE_AFTER
-        if service.claim_nudge(
-            "pause", project.id, str(int((waited - PAUSE_NUDGE_AFTER) / timedelta(days=1)))
+        day = str(int((waited - PAUSE_NUDGE_AFTER) / timedelta(days=1)))
+        hours = waited.total_seconds() / 3600
+        if service.nudge(
+            "pause",
+            project.id,
+            day,
+            project.id,
+            "paused_long",
+            director=project.director,
+            hours=hours,
+            detail=project.pause_detail,
         ):
-            service.notify(
-                project,
-                f":bell: {blocks.mention(project.director)}, this project has been paused for {waited.total_seconds() / 3600:.0f} h: {project.pause_detail}.",
-            )
             sent += 1
     return sent

@@ -16,11 +16,12 @@ from sqlalchemy.engine import Engine
 
 from bot.app import create_app, make_client
 from bot.config import Config
-from bot.dispatch import Dispatcher
 from bot.playbook.service import PlaybookService
 from bot.runner.worker import Worker
 from bot.schedule import Schedules
-from handlers.context import Atelier
+from bot.slack.context import Atelier
+from bot.slack.delivery import Dispatcher
+from bot.slack.index import MessageIndex
 from storage.db import make_engine, make_sessions, migrate
 from storage.files import ImageStore
 
@@ -74,10 +75,12 @@ class Server:
         migrate(engine)
         sessions = make_sessions(engine)
         service = PlaybookService(sessions)
+        index = MessageIndex(sessions)
         store = ImageStore(config.image_store)
         client = make_client(config)
-        app, atelier = create_app(config, service, store, client)
-        dispatcher = Dispatcher(service, sessions, store, client, interval=dispatch_interval)
+        atelier = Atelier(service, index, store, client)
+        app = create_app(config, atelier)
+        dispatcher = Dispatcher(service, index, sessions, store, client, interval=dispatch_interval)
         worker = (
             Worker(sessions, store, _lazy_backend(config.device), poll_seconds=0.5)
             if runner

@@ -1,4 +1,4 @@
-"""Buttons, checkboxes and selects on Atelier's messages."""
+"""Buttons, checkboxes and selects on Atelier's messages, one handler per action_id in ACTIONS."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from slack_bolt import Ack, App
 
 from bot.playbook.errors import PlaybookError
 from bot.playbook.gate import GateItem
-from bot.slack import blocks
-from handlers import verbs
-from handlers.context import Atelier, retried
+from bot.slack import blocks, modals
+from bot.slack.context import Atelier
+from handlers.context import SOMETHING_WENT_WRONG, decide
 
 log = logging.getLogger("atelier.slack")
 Handler = Callable[[Atelier, dict[str, Any], dict[str, Any]], None]
@@ -34,77 +34,49 @@ def _project_image(value: str) -> tuple[int, int]:
     return int(project), int(number)
 
 
-def _guarded(atelier: Atelier, work: Handler) -> Callable[..., None]:
-    """Ack first; a refusal reaches the clicker as an ephemeral explanation, nothing changes."""
-
-    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        user, channel, thread = _where(body)
-        try:
-            retried(lambda: work(atelier, body, action))
-        except PlaybookError as error:
-            atelier.whisper(channel, user, f":no_entry: {error}", thread_ts=thread)
-        except Exception:
-            log.exception("action failed", extra={"action": action.get("action_id")})
-            atelier.whisper(
-                channel,
-                user,
-                ":warning: Something went wrong on our side and nothing was changed.",
-                thread_ts=thread,
-            )
-
-    return listener
-
-
 def rank_open(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
     project = atelier.service.project(int(action["value"]))
-    user = body["user"]["id"]
-    if user != project.director:
+    if body["user"]["id"] != project.director:
         raise PlaybookError(
             f"Only the Director ({blocks.mention(project.director)}) ranks the moodboard; nothing was changed."
         )
     images = [image for image in atelier.service.images(project.id) if image.play == "sprint"]
     atelier.client.views_open(
-        trigger_id=body["trigger_id"], view=blocks.rank_modal(project, images)
+        trigger_id=body["trigger_id"], view=modals.rank_modal(project, images)
     )
 
 
 def approve_direction(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
-    project = atelier.service.project(int(action["value"]))
-    verbs.approve(atelier, project, body["user"]["id"], "direction")
-    atelier.service.refresh_root(project.id)
+    atelier.service.approve(int(action["value"]), body["user"]["id"], "direction")
 
 
 def approve_hero(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
-    project = atelier.service.project(int(action["value"]))
-    verbs.approve(atelier, project, body["user"]["id"], "hero")
-    atelier.service.refresh_root(project.id)
+    atelier.service.approve(int(action["value"]), body["user"]["id"], "hero")
+
+
+def _ticked_keepers(body: dict[str, Any]) -> tuple[list[int], list[int]]:
+    """The batch's numbers shown, and those ticked (from the click's state, else the message)."""
+    shown: list[int] = []
+    kept: list[int] = []
+    values = body.get("state", {}).get("values", {})
+    for block in body["message"].get("blocks", []):
+        for element in block.get("elements", []):
+            if not re.fullmatch(r"keep_\d+", element.get("action_id", "")):
+                continue
+            shown += [int(option["value"]) for option in element["options"]]
+            state = values.get(block["block_id"], {}).get(element["action_id"])
+            chosen = state["selected_options"] if state else element.get("initial_options", [])
+            kept += [int(option["value"]) for option in chosen]
+    return shown, kept
 
 
 def batch_save(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
     """Ticked boxes are keepers; everything else in this batch is culled."""
-    project = atelier.service.project(int(action["value"]))
-    shown: list[int] = []
-    kept: list[int] = []
-    for block in body["message"].get("blocks", []):
-        for element in block.get("elements", []):
-            if re.fullmatch(r"keep_\d+", element.get("action_id", "")):
-                shown += [int(option["value"]) for option in element["options"]]
-                state = (
-                    body.get("state", {})
-                    .get("values", {})
-                    .get(block["block_id"], {})
-                    .get(element["action_id"])
-                )
-                chosen = state["selected_options"] if state else element.get("initial_options", [])
-                kept += [int(option["value"]) for option in chosen]
+    shown, kept = _ticked_keepers(body)
     culled = [number for number in shown if number not in kept]
-    atelier.service.mark(project.id, body["user"]["id"], keep=kept, cull=culled)
-    atelier.service.notify(
-        project,
-        f":scissors: Kept {', '.join(f'#{n}' for n in kept) or 'none'}; culled {len(culled)}.",
+    atelier.service.mark(
+        int(action["value"]), body["user"]["id"], keep=kept, cull=culled, batch=True
     )
-    atelier.service.refresh_root(project.id)
 
 
 def upscale_keepers(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -124,7 +96,7 @@ def fix_open(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> 
     spent, budget = atelier.service.budget_of(project.id, number)
     atelier.client.views_open(
         trigger_id=body["trigger_id"],
-        view=blocks.fix_modal(project, atelier.service.image(project.id, number), spent, budget),
+        view=modals.fix_modal(project, atelier.service.image(project.id, number), spent, budget),
     )
 
 
@@ -153,25 +125,8 @@ def _gate_state(
 
 def gate_clear(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
     project_id, number = _project_image(action["value"])
-    user = body["user"]["id"]
     ticked, alt = _gate_state(body, project_id, number)
-    draft = atelier.service.gate_draft(project_id, number)
-    if ticked is None:
-        ticked = {GateItem(value) for value in (draft.ticked if draft else [])}
-    if alt is None:
-        alt = draft.alt_text if draft else ""
-    clear(atelier, project_id, user, number, ticked, alt or "")
-
-
-def clear(
-    atelier: Atelier, project_id: int, user: str, number: int, ticked: set[GateItem], alt: str
-) -> None:
-    atelier.service.review(project_id, user, number, decision="clear", ticked=ticked, alt_text=alt)
-    project = atelier.service.project(project_id)
-    atelier.service.notify(
-        project, f":rocket: {blocks.mention(user)} cleared #{number} to ship. Alt text: _{alt}_"
-    )
-    atelier.service.refresh_root(project_id)
+    atelier.service.clear(project_id, body["user"]["id"], number, ticked=ticked, alt_text=alt)
 
 
 def gate_sendback(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -182,14 +137,13 @@ def gate_sendback(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]
             f"Only the Reviewer ({blocks.mention(project.reviewer)}) can send an image back; nothing was changed."
         )
     atelier.client.views_open(
-        trigger_id=body["trigger_id"], view=blocks.sendback_modal(project, number)
+        trigger_id=body["trigger_id"], view=modals.sendback_modal(project, number)
     )
 
 
 def send_to_gate(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
     project_id, number = _project_image(action["value"])
-    verbs.send_to_gate(atelier, atelier.service.project(project_id), body["user"]["id"], number)
-    atelier.service.refresh_root(project_id)
+    atelier.service.submit_for_review(project_id, body["user"]["id"], number)
 
 
 # Every button and input that does something, by action_id (the keep ticks only hold state).
@@ -208,10 +162,28 @@ ACTIONS: dict[str, Handler] = {
 }
 
 
-def register(app: App, atelier: Atelier) -> None:
-    for name, work in ACTIONS.items():
-        app.action(name)(_guarded(atelier, work))
+def on_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
+) -> None:
+    """Ack first; a refusal reaches the clicker as an ephemeral explanation, nothing changes."""
+    ack()
+    atelier: Atelier = context["atelier"]
+    user, channel, thread = _where(body)
+    work = ACTIONS[action["action_id"]]
+    try:
+        decide(atelier, body, lambda: work(atelier, body, action))
+    except PlaybookError as error:
+        atelier.whisper(channel, user, f":no_entry: {error}", thread_ts=thread)
+    except Exception:
+        log.exception("action failed", extra={"action": action.get("action_id")})
+        atelier.whisper(channel, user, SOMETHING_WENT_WRONG, thread_ts=thread)
 
-    @app.action(re.compile(r"^keep_\d+$"))
-    def keep_toggle(ack: Ack) -> None:
-        ack()  # the ticks live in the message until "Save keep/cull"
+
+def keep_toggle(ack: Ack) -> None:
+    ack()  # the ticks live in the message until "Save keep/cull"
+
+
+def register(app: App) -> None:
+    for name in ACTIONS:
+        app.action(name)(on_action)
+    app.action(re.compile(r"^keep_\d+$"))(keep_toggle)

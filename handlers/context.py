@@ -1,82 +1,76 @@
-"""What every listener needs: the service, the image store and a Slack client."""
+"""What every listener shares: running a use case safely, and the reply a person sees."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError
 
-from bot.playbook.service import PlaybookService
-from storage.files import ImageStore
-from storage.models import Project
+from bot.playbook.plays.base import REQUEST_KEY
+from bot.slack.context import Atelier
 
 log = logging.getLogger("atelier.slack")
 T = TypeVar("T")
 # A use case cut off by a database restart is run again this many times in all.
 TRIES = 3
-
-
-def retried(work: Callable[[], T]) -> T:
-    """Run a use case again when the database connection was cut under it (a server restart).
-
-    The cut transaction was rolled back, so nothing happens twice; the next try waits for the
-    server to come back (see storage.db).
-    """
-    attempt = 1
-    while True:
-        try:
-            return work()
-        except DBAPIError as error:
-            if not error.connection_invalidated or attempt == TRIES:
-                raise
-            log.warning("database connection cut; trying again", extra={"attempt": attempt})
-            attempt += 1
+SOMETHING_WENT_WRONG = ":warning: Something went wrong on our side and nothing was changed."
 
 
 @dataclass
-class Atelier:
-    service: PlaybookService
-    store: ImageStore
-    client: WebClient
+class Reply:
+    """What only the person who asked sees."""
 
-    def whisper(
-        self,
-        channel: str,
-        user: str,
-        text: str,
-        *,
-        thread_ts: str | None = None,
-        blocks: list[dict[str, Any]] | None = None,
-    ) -> None:
-        """An ephemeral message only `user` sees; failures are logged, never raised at them."""
-        try:
-            self.client.chat_postEphemeral(
-                channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
-            )
-        except SlackApiError as error:
-            log.warning(
-                "ephemeral failed", extra={"error": error.response.get("error"), "channel": channel}
-            )
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    modal: dict[str, Any] | None = field(default=None)
 
-    def warn(self, project: Project, warnings: list[str]) -> None:
-        """Post what a use case went ahead with but wants the team to know, one line each."""
-        for warning in warnings:
-            self.service.notify(project, f":warning: {warning}")
 
-    def project_for(
-        self, channel: str, thread_ts: str | None, explicit: int | None
-    ) -> Project | None:
-        """The project a command is about: the thread's, the one named (`p3`), or the channel's latest."""
-        if explicit is not None:
-            project = self.service.project(explicit)
-            return project if project.channel_id == channel else None
-        if thread_ts:
-            found = self.service.project_in_thread(channel, thread_ts)
-            if found is not None:
-                return found
-        return self.service.latest_project(channel)
+def request_key(body: dict[str, Any]) -> str:
+    """One key per Slack request: its event id or trigger id, else a hash of the signed body."""
+    for name in ("event_id", "trigger_id"):
+        if body.get(name):
+            return f"{name[0]}:{body[name]}"[:64]
+    return "h:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def retried(
+    work: Callable[[], T],
+    *,
+    key: str | None = None,
+    applied: Callable[[str], bool] | None = None,
+) -> T | None:
+    """Run a use case again when the database connection was cut under it (a server restart).
+
+    Why a second run cannot apply a decision twice: a use case commits its decision, its audit
+    entry and the messages it causes in one transaction. A cut before COMMIT rolled all of it
+    back, so the next try starts clean. A cut after the server committed but before it said so
+    leaves the audit entry, stamped with this request's `key`: before trying again, `applied`
+    looks for it, and if it is there the decision stands and nothing runs twice (None).
+    The next try waits for the server to come back (see storage.db).
+    """
+    token = REQUEST_KEY.set(key)
+    try:
+        attempt = 1
+        while True:
+            try:
+                return work()
+            except DBAPIError as error:
+                if not error.connection_invalidated or attempt == TRIES:
+                    raise
+                log.warning("database connection cut; trying again", extra={"attempt": attempt})
+                attempt += 1
+                if key is not None and applied is not None and applied(key):
+                    log.info("the cut decision had committed; not applying it again")
+                    return None
+    finally:
+        REQUEST_KEY.reset(token)
+
+
+def decide(atelier: Atelier, body: dict[str, Any], work: Callable[[], T]) -> T | None:
+    """Run a listener's use case for one Slack request, safe against a dropped connection."""
+    return retried(work, key=request_key(body), applied=atelier.service.applied)

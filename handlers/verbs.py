@@ -1,397 +1,391 @@
-"""One place that turns a parsed command into a service call, for slash commands and thread replies."""
+"""Every thread verb and `/atelier` sub-command, one registry entry each.
+
+An entry holds the verb's usage line, its parser, its handler and who may run it. `help`,
+`usage`, the thread-reply filter and the README's command list are all built from VERBS (a test
+keeps the README and manifest.yml in step). To add a verb: one entry here, one use case in its
+play's module (bot/playbook/plays/), one notice renderer (bot/slack/notices.py) if it says
+something in the thread, and their tests.
+"""
 
 from __future__ import annotations
 
-import io
-import logging
-import urllib.request
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
-from bot.playbook.errors import InvalidInput, NotFound, PlaybookError
-from bot.playbook.plays import info as play_info
-from bot.slack import blocks
-from bot.slack.grammar import Command, usage
-from handlers.context import Atelier
-from storage.models import Project, utcnow
-from storage.pngs import mask_coverage, to_png
-
-log = logging.getLogger("atelier.slack")
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-# Verbs that change a project; the root message's tracker is refreshed after them.
-MUTATING = {
-    "intent",
-    "sprint",
-    "rank",
-    "approve",
-    "lock",
-    "volume",
-    "keep",
-    "cull",
-    "upscale",
-    "fix",
-    "handoff",
-    "review",
-    "sendback",
-    "skip",
-    "budget",
-    "cancel",
-    "roles",
-}
+from bot.playbook.errors import NotFound, PlaybookError
+from bot.playbook.service import PlaybookService
+from bot.slack import blocks, grammar, modals, uploads
+from bot.slack import parsers as g
+from bot.slack.context import Atelier
+from bot.slack.grammar import Command, Parser
+from handlers.context import Reply
 
 
-@dataclass
-class Reply:
-    """What only the person who asked sees."""
+@dataclass(frozen=True)
+class Call:
+    """One command as a handler sees it: who, where, the parsed words, and the project."""
+
+    atelier: Atelier
+    command: Command
+    user: str
+    channel: str
+    thread_ts: str | None
+    trigger_id: str | None
+    files: list[dict[str, Any]]
+    project_id: int = 0
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return self.command.args
+
+    @property
+    def service(self) -> PlaybookService:
+        return self.atelier.service
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A verb: how it is written, what runs it, and who may (shown in `help`; the service enforces it)."""
 
     text: str
-    blocks: list[dict[str, Any]] | None = None
-    modal: dict[str, Any] | None = field(default=None)
+    parser: Parser
+    run: Callable[[Call], Reply | None]
+    who: str = ""
+    needs_project: bool = True
+
+    @property
+    def usage(self) -> str:
+        return f"{self.text} ({self.who})" if self.who else self.text
 
 
-def run(
-    atelier: Atelier,
-    command: Command,
-    *,
-    user: str,
-    channel: str,
-    thread_ts: str | None,
-    trigger_id: str | None = None,
-    files: list[dict[str, Any]] | None = None,
-) -> Reply | None:
-    """Do what the command says; PlaybookErrors become replies that say what to do next."""
-    service = atelier.service
-    verb, args = command.verb, command.args
-    if verb == "help":
-        return Reply(usage(args.get("topic")))
-    if verb == "new" and thread_ts is not None:
-        return Reply(
-            "Start a new project from the channel with `/atelier new <intent>`; this thread already has one."
-        )
-    try:
-        if verb == "new":
-            outcome = service.start_project(channel, user, args["intent"])
-            service.refresh_root(outcome.project.id)
-            note = " ".join(outcome.warnings)
-            return Reply(
-                f"Project {outcome.project.id} started; its thread is where the plays happen. {note}".strip()
-            )
-        if verb == "settings":
-            return _settings(atelier, channel, user, args["changes"])
-        if verb == "roles" and thread_ts is None and command.project is None:
-            service.update_settings(channel, user, **args)
-            return Reply("Channel default roles saved; new projects start with them.")
-        project = atelier.project_for(channel, thread_ts, command.project)
-        if project is None:
-            return Reply(
-                "There is no project here yet. Start one with `/atelier new <the intent in one sentence>`."
-            )
-        reply = _project_verb(
-            atelier, project, command, user=user, trigger_id=trigger_id, files=files or []
-        )
-        if verb in MUTATING:
-            service.refresh_root(project.id)
-        return reply
-    except NotFound as error:
-        return Reply(f":mag: {error}")
-    except PlaybookError as error:
-        return Reply(f":no_entry: {error}")
+def _said(use_case: Callable[[Call], object]) -> Callable[[Call], None]:
+    """A verb whose use case says what it did in the thread; the asker gets no extra reply."""
 
+    def run(call: Call) -> None:
+        use_case(call)
 
-def _project_verb(
-    atelier: Atelier,
-    project: Project,
-    command: Command,
-    *,
-    user: str,
-    trigger_id: str | None,
-    files: list[dict[str, Any]],
-) -> Reply | None:
-    service = atelier.service
-    verb, args, pid = command.verb, command.args, project.id
-    if verb == "roles":
-        service.set_roles(pid, user, **args)
-        service.notify(
-            project,
-            "Roles updated: "
-            + ", ".join(f"{role} {blocks.mention(who)}" for role, who in args.items()),
-        )
-        return None
-    if verb == "intent":
-        service.set_intent(pid, user, args["intent"])
-        service.notify(project, f":memo: Intent restated: {args['intent']}")
-        return None
-    if verb == "sprint":
-        outcome = service.run_sprint(pid, user, args["subject"], args["styles"], args["count"])
-        return _warn(outcome.warnings)
-    if verb == "rank":
-        if not args["numbers"]:
-            if trigger_id is None:
-                return Reply(usage("rank"))
-            images = [image for image in service.images(pid) if image.play == "sprint"]
-            return Reply("Opening the ranking…", modal=blocks.rank_modal(project, images))
-        service.rank(pid, user, args["numbers"])
-        ranked = ", ".join(f"#{n}" for n in args["numbers"])
-        service.notify(
-            project,
-            f":trophy: {blocks.mention(user)} ranked {ranked}. Approve to take #{args['numbers'][0]} as the direction.",
-        )
-        return None
-    if verb == "approve":
-        return approve(atelier, project, user, args.get("what"))
-    if verb == "lock":
-        service.lock_recipe(
-            pid,
-            user,
-            number=args.get("number"),
-            template=args.get("template"),
-            negative=args.get("negative"),
-            steps=args.get("steps"),
-            guidance=args.get("guidance"),
-            seed=args.get("seed"),
-            size=args.get("size"),
-        )
-        return None
-    if verb == "volume":
-        outcome = service.run_volume(
-            pid, user, args["values"], args["per_value"], args["overrides"]
-        )
-        return _warn(outcome.warnings)
-    if verb in ("keep", "cull"):
-        service.mark(
-            pid,
-            user,
-            keep=args["numbers"] if verb == "keep" else [],
-            cull=args["numbers"] if verb == "cull" else [],
-        )
-        service.notify(
-            project,
-            f"{'Kept' if verb == 'keep' else 'Culled'} "
-            + ", ".join(f"#{n}" for n in args["numbers"])
-            + ".",
-        )
-        return None
-    if verb == "upscale":
-        service.upscale_keepers(pid, user, args["numbers"] or None)
-        return None
-    if verb == "fix":
-        mask_hash, coverage = (None, None)
-        if args["mask"]:
-            mask_hash, coverage = _mask_from_upload(atelier, project, args["number"], files)
-        outcome = service.fix_image(
-            pid,
-            user,
-            args["number"],
-            mode=args["mode"],
-            instruction=args["instruction"],
-            cells=args["cells"],
-            mask_hash=mask_hash,
-            mask_coverage=coverage,
-            strength=args["strength"],
-        )
-        atelier.warn(project, outcome.warnings)
-        return None
-    if verb == "handoff":
-        service.hand_off(pid, user, args["number"], args["editor"])
-        service.notify(
-            project,
-            f":handshake: #{args['number']} is with {blocks.mention(args['editor'])}. Their next image upload in this thread becomes its next version.",
-        )
-        return None
-    if verb == "review":
-        send_to_gate(atelier, project, user, args["number"])
-        return None
-    if verb == "sendback":
-        outcome = service.review(
-            pid,
-            user,
-            args["number"],
-            decision="send_back",
-            reason_item=args["item"],
-            note=args["note"],
-        )
-        service.notify(
-            project,
-            f":leftwards_arrow_with_hook: {blocks.mention(user)} sent #{args['number']} back: {blocks.SHORT[args['item']]}. {args['note']}".strip(),
-        )
-        atelier.warn(project, outcome.warnings)
-        return None
-    if verb == "skip":
-        service.skip_play(pid, user, args["play"], args["reason"])
-        service.notify(
-            project,
-            f":fast_forward: {blocks.mention(user)} skipped the {play_info(args['play']).title}: _{args['reason']}_",
-        )
-        return None
-    if verb == "budget":
-        service.raise_budget(pid, user, args["number"], args["budget"])
-        service.notify(project, f"#{args['number']}'s iteration budget is now {args['budget']}.")
-        return None
-    if verb == "status":
-        return Reply(
-            f"Project {pid}",
-            blocks.status_blocks(
-                service.project(pid),
-                service.plays(pid),
-                [j for j in service.jobs(project.channel_id) if j.project_id == pid],
-            ),
-        )
-    if verb == "recipe":
-        recipe = service.recipe(pid)
-        if recipe is None:
-            return Reply("No recipe is locked yet. The Operator locks one with `lock N`.")
-        return Reply(f"Recipe card v{recipe.version}", blocks.recipe_card(recipe))
-    if verb == "metrics":
-        return metrics(atelier, project, args["scope"], args["days"])
-    if verb == "queue":
-        jobs = service.jobs(project.channel_id)
-        return Reply(
-            "\n".join(
-                f"job {job.id} (project {job.project_id}): {blocks.progress_text(job)}"
-                for job in jobs
-            )
-            or "The queue is empty."
-        )
-    if verb == "cancel":
-        cancelled = service.cancel(pid, user, args["job"])
-        service.notify(
-            project,
-            f"Cancelled {len(cancelled)} job(s): " + ", ".join(str(job.id) for job in cancelled)
-            if cancelled
-            else "Nothing was queued to cancel.",
-        )
-        return None
-    return Reply(usage())
+    return run
 
 
 def _warn(warnings: list[str]) -> Reply | None:
     return Reply(":warning: " + " ".join(warnings)) if warnings else None
 
 
-def approve(atelier: Atelier, project: Project, user: str, what: str | None) -> Reply | None:
-    service = atelier.service
-    if what == "direction" or (
-        what is None
-        and project.direction_approved_at is None
-        and service.plays(project.id)[0].status != "skipped"
-    ):
-        service.approve_direction(project.id, user)
-        direction = service.project(project.id).direction_image_id
-        number = service.image_by_id(direction).number if direction else None  # type: ignore[union-attr]
-        service.notify(
-            project,
-            f":white_check_mark: {blocks.mention(user)} approved the direction: #{number}. Operator: `lock {number}` to make it a recipe.",
+# ---- verbs outside any one project ------------------------------------------------------
+
+
+def _help(call: Call) -> Reply:
+    return Reply(usage(call.args.get("topic")))
+
+
+def _new(call: Call) -> Reply:
+    if call.thread_ts is not None:
+        return Reply(
+            "Start a new project from the channel with `/atelier new <intent>`; this thread already has one."
         )
-        return None
-    service.approve_hero(project.id, user)
-    service.notify(
-        project,
-        f":white_check_mark: {blocks.mention(user)} approved the hero. The recipe is locked: `volume <value>; <value> x4`.",
-    )
-    return None
-
-
-def send_to_gate(atelier: Atelier, project: Project, user: str, number: int) -> None:
-    view = atelier.service.submit_for_review(project.id, user, number)
-    atelier.service.post_gate(project.id, view.image.number)
-
-
-def metrics(atelier: Atelier, project: Project, scope: str, days: int) -> Reply:
-    now = utcnow()
-    window = timedelta(days=days)
-    scope_args: dict[str, Any] = (
-        {"project_id": project.id}
-        if scope == "project"
-        else {"channel_id": project.channel_id}
-        if scope == "channel"
-        else {}
-    )
-    current = atelier.service.metrics(since=now - window, until=now, **scope_args)
-    previous = atelier.service.metrics(since=now - 2 * window, until=now - window, **scope_args)
-    title = {"project": f"Project {project.id}", "channel": "This channel", "team": "The team"}[
-        scope
-    ]
-    return Reply(f"{title} metrics", blocks.metrics_blocks(title, current, previous, days))
-
-
-def _settings(atelier: Atelier, channel: str, user: str, changes: dict[str, Any]) -> Reply:
-    if changes:
-        atelier.service.update_settings(channel, user, **changes)
-    current = atelier.service.settings(channel)
+    outcome = call.service.start_project(call.channel, call.user, call.args["intent"])
+    note = " ".join(outcome.warnings)
     return Reply(
-        f"Channel settings{' saved' if changes else ''}: Director {blocks.mention(current.director)}, Operator {blocks.mention(current.operator)}, "
-        f"Reviewer {blocks.mention(current.reviewer)}, iteration budget {current.iteration_budget}, review cool-off {current.review_cooloff_minutes} min, "
+        f"Project {outcome.project.id} started; its thread is where the plays happen. {note}".strip()
+    )
+
+
+def _settings(call: Call) -> Reply:
+    changes = call.args["changes"]
+    if changes:
+        call.service.update_settings(call.channel, call.user, **changes)
+    current = call.service.settings(call.channel)
+    m = blocks.mention
+    return Reply(
+        f"Channel settings{' saved' if changes else ''}: Director {m(current.director)}, Operator {m(current.operator)}, "
+        f"Reviewer {m(current.reviewer)}, iteration budget {current.iteration_budget}, review cool-off {current.review_cooloff_minutes} min, "
         f"model `{current.model}`, queue limit {current.queue_limit_per_user} images per person."
     )
 
 
-def fetch_upload(atelier: Atelier, file: dict[str, Any]) -> Image.Image:
-    """Download a file someone shared and open it as an image, refusing what isn't one."""
-    size = int(file.get("size") or 0)
-    if size > MAX_UPLOAD_BYTES:
-        raise InvalidInput(
-            f"`{file.get('name')}` is {size / 1e6:.1f} MB; uploads are limited to 20 MB."
+def _roles(call: Call) -> Reply | None:
+    """In the channel, the defaults for new projects; in a thread (or with `pN`), that project's."""
+    if call.thread_ts is None and call.command.project is None:
+        call.service.update_settings(call.channel, call.user, **call.args)
+        return Reply("Channel default roles saved; new projects start with them.")
+    return _in_project(call, _said(lambda c: c.service.set_roles(c.project_id, c.user, **c.args)))
+
+
+# ---- verbs about one project ------------------------------------------------------------
+
+
+def _rank(call: Call) -> Reply | None:
+    if call.args["numbers"]:
+        call.service.rank(call.project_id, call.user, call.args["numbers"])
+        return None
+    if call.trigger_id is None:
+        return Reply(usage("rank"))
+    project = call.service.project(call.project_id)
+    images = [image for image in call.service.images(project.id) if image.play == "sprint"]
+    return Reply("Opening the ranking…", modal=modals.rank_modal(project, images))
+
+
+def _lock(call: Call) -> None:
+    call.service.lock_recipe(call.project_id, call.user, **call.args)
+
+
+def _fix(call: Call) -> None:
+    args = call.args
+    mask_hash, coverage = None, None
+    if args["mask"]:
+        project = call.service.project(call.project_id)
+        mask_hash, coverage = uploads.mask_from_upload(
+            call.atelier, project, args["number"], call.files
         )
-    url = file.get("url_private_download") or file.get("url_private")
-    if not url:
-        raise InvalidInput("That file has no download link; upload it again.")
-    request = urllib.request.Request(
-        url, headers={"Authorization": f"Bearer {atelier.client.token}"}
+    call.service.fix_image(
+        call.project_id,
+        call.user,
+        args["number"],
+        mode=args["mode"],
+        instruction=args["instruction"],
+        cells=args["cells"],
+        mask_hash=mask_hash,
+        mask_coverage=coverage,
+        strength=args["strength"],
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        data = response.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"`{file.get('name')}` is over 20 MB; uploads are limited to 20 MB.")
-    try:
-        picture = Image.open(io.BytesIO(data))
-        picture.load()
-    except (UnidentifiedImageError, OSError) as error:
-        raise InvalidInput(
-            f"`{file.get('name')}` is not an image Atelier can read; upload a PNG or JPEG."
-        ) from error
-    return picture
 
 
-def _mask_from_upload(
-    atelier: Atelier, project: Project, number: int, files: list[dict[str, Any]]
-) -> tuple[str, float]:
-    if not files:
-        raise InvalidInput(
-            "Attach the mask image to the same message: `fix 12 mask <instruction>` with a black-and-white PNG (white = repair)."
-        )
-    mask = fetch_upload(atelier, files[0]).convert("L")
-    image = atelier.service.image(project.id, number)
-    if mask.size != (image.width, image.height):
-        raise InvalidInput(
-            f"The mask is {mask.width}×{mask.height} but #{number} is {image.width}×{image.height}; make it the same size."
-        )
-    digest = atelier.store.put(to_png(mask.convert("RGB"), {"mask_for": number}))
-    return digest, mask_coverage(mask)
+def _status(call: Call) -> Reply:
+    project = call.service.project(call.project_id)
+    jobs = [j for j in call.service.jobs(project.channel_id) if j.project_id == project.id]
+    return Reply(
+        f"Project {project.id}",
+        blocks.status_blocks(project, call.service.plays(project.id), jobs),
+    )
 
 
-def record_editor_upload(
-    atelier: Atelier, project: Project, user: str, files: list[dict[str, Any]], number: int | None
-) -> Reply | None:
-    """A file from the assigned editor becomes the image's next version."""
-    picture = fetch_upload(atelier, files[0])
-    original = atelier.service.image(project.id, number) if number else None
-    params = {
-        "edited_from": original.number if original else None,
-        "editor": user,
-        "file": files[0].get("name"),
+def _recipe(call: Call) -> Reply:
+    recipe = call.service.recipe(call.project_id)
+    if recipe is None:
+        return Reply("No recipe is locked yet. The Operator locks one with `lock N`.")
+    return Reply(f"Recipe card v{recipe.version}", blocks.recipe_card(recipe))
+
+
+def _metrics(call: Call) -> Reply:
+    scope, days = call.args["scope"], call.args["days"]
+    project = call.service.project(call.project_id)
+    now = call.service.clock()
+    window = timedelta(days=days)
+    scopes: dict[str, dict[str, Any]] = {
+        "project": {"project_id": project.id},
+        "channel": {"channel_id": project.channel_id},
+        "team": {},
     }
-    digest = atelier.store.put(to_png(picture.convert("RGB"), params))
-    version = atelier.service.record_editor_file(
-        project.id,
-        user,
-        file_hash=digest,
-        width=picture.width,
-        height=picture.height,
-        number=number,
+    where = scopes[scope]
+    current = call.service.metrics(since=now - window, until=now, **where)
+    previous = call.service.metrics(since=now - 2 * window, until=now - window, **where)
+    title = {"project": f"Project {project.id}", "channel": "This channel", "team": "The team"}
+    return Reply(
+        f"{title[scope]} metrics",
+        blocks.metrics_blocks(title[scope], current, previous, days),
     )
-    atelier.service.post_repair(project.id, version.number)
-    atelier.service.refresh_root(project.id)
-    return None
+
+
+def _queue(call: Call) -> Reply:
+    jobs = call.service.jobs(call.channel)
+    return Reply(
+        "\n".join(
+            f"job {job.id} (project {job.project_id}): {blocks.progress_text(job)}" for job in jobs
+        )
+        or "The queue is empty."
+    )
+
+
+VERBS: dict[str, Verb] = {
+    "new": Verb(
+        "`new <the intent in one sentence>` — start a project in a new thread",
+        g.text_as("intent"),
+        _new,
+        needs_project=False,
+    ),
+    "roles": Verb(
+        "`roles director @who operator @who reviewer @who` — set who wears which hat",
+        g.roles,
+        _roles,
+        needs_project=False,
+    ),
+    "intent": Verb(
+        "`intent <one sentence>` — restate the intent",
+        g.text_as("intent"),
+        _said(lambda c: c.service.set_intent(c.project_id, c.user, c.args["intent"])),
+        "Director",
+    ),
+    "sprint": Verb(
+        "`sprint watercolor | flat vector | film photo — a courier at dawn [x20]` — 3–5 styles, 15–30 variations",
+        g.sprint,
+        lambda c: _warn(
+            c.service.run_sprint(
+                c.project_id, c.user, c.args["subject"], c.args["styles"], c.args["count"]
+            ).warnings
+        ),
+        "Operator",
+    ),
+    "rank": Verb(
+        "`rank 7 2 11` — order 3–5 moodboard candidates, best first", g.rank, _rank, "Director"
+    ),
+    "approve": Verb(
+        "`approve` — approve the ranked direction, or the hero",
+        g.approve,
+        _said(lambda c: c.service.approve(c.project_id, c.user, c.args.get("what"))),
+        "Director",
+    ),
+    "lock": Verb(
+        "`lock 7 [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N]` — recipe card + hero",
+        g.lock,
+        _lock,
+        "Operator",
+    ),
+    "volume": Verb(
+        "`volume red bike; blue bike x4` — slot values only; the rest comes from the locked recipe",
+        g.volume,
+        lambda c: _warn(
+            c.service.run_volume(
+                c.project_id, c.user, c.args["values"], c.args["per_value"], c.args["overrides"]
+            ).warnings
+        ),
+        "Operator",
+    ),
+    "keep": Verb(
+        "`keep 17 18` — keep images from a batch",
+        g.numbers(required=True),
+        _said(lambda c: c.service.mark(c.project_id, c.user, keep=c.args["numbers"], cull=[])),
+        "Operator",
+    ),
+    "cull": Verb(
+        "`cull 19 20` — cull images from a batch",
+        g.numbers(required=True),
+        _said(lambda c: c.service.mark(c.project_id, c.user, keep=[], cull=c.args["numbers"])),
+        "Operator",
+    ),
+    "upscale": Verb(
+        "`upscale [17 18]` — upscale keepers separately",
+        g.numbers(required=False),
+        _said(lambda c: c.service.upscale_keepers(c.project_id, c.user, c.args["numbers"] or None)),
+        "Operator",
+    ),
+    "fix": Verb(
+        "`fix 12 a1 b1 remove the stray text` (inpaint grid cells), `fix 12 refine [strength 0.3] sharper edges`, or `fix 12 mask` with a mask file",
+        g.fix,
+        _fix,
+        "Operator",
+    ),
+    "handoff": Verb(
+        "`handoff 12 @editor` — hand an image to a human editor; their upload becomes the next version",
+        g.handoff,
+        _said(
+            lambda c: c.service.hand_off(c.project_id, c.user, c.args["number"], c.args["editor"])
+        ),
+        "Operator",
+    ),
+    "review": Verb(
+        "`review 12` — send an image to the review gate",
+        g.one_number(),
+        _said(lambda c: c.service.submit_for_review(c.project_id, c.user, c.args["number"])),
+        "Director, Operator or Reviewer",
+    ),
+    "sendback": Verb(
+        "`sendback 12 license <note>` — send an image back for a checklist item",
+        g.sendback,
+        _said(
+            lambda c: c.service.review(
+                c.project_id,
+                c.user,
+                c.args["number"],
+                decision="send_back",
+                reason_item=c.args["item"],
+                note=c.args["note"],
+            )
+        ),
+        "Reviewer",
+    ),
+    "skip": Verb(
+        "`skip lock <reason>` — skip a play deliberately",
+        g.skip,
+        _said(
+            lambda c: c.service.skip_play(c.project_id, c.user, c.args["play"], c.args["reason"])
+        ),
+        "Director",
+    ),
+    "budget": Verb(
+        "`budget 12 10` — raise an image's iteration budget",
+        g.budget,
+        _said(
+            lambda c: c.service.raise_budget(
+                c.project_id, c.user, c.args["number"], c.args["budget"]
+            )
+        ),
+        "Director",
+    ),
+    "status": Verb(
+        "`status` — the project's plays, pauses and queue", g.nothing("status"), _status
+    ),
+    "recipe": Verb("`recipe` — the locked recipe card", g.nothing("recipe"), _recipe),
+    "metrics": Verb(
+        "`metrics [project|channel] [--days N]` — keep rate, iterations per final, rework, brief→hero",
+        g.metrics,
+        _metrics,
+    ),
+    "queue": Verb("`queue` — jobs waiting and running in this channel", g.nothing("queue"), _queue),
+    "cancel": Verb(
+        "`cancel [job id]` — cancel this project's queued jobs",
+        g.cancel,
+        _said(lambda c: c.service.cancel(c.project_id, c.user, c.args["job"])),
+        "Operator",
+    ),
+    "settings": Verb(
+        "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",
+        g.settings,
+        _settings,
+        needs_project=False,
+    ),
+    "help": Verb("`help` — this list", g.help_topic, _help, needs_project=False),
+}
+
+
+def parse(text: str) -> Command:
+    """A command or thread reply as a Command; UsageError says how to write it."""
+    return grammar.parse(text, VERBS)
+
+
+def usage(verb: str | None = None) -> str:
+    return grammar.usage(VERBS, verb)
+
+
+def is_verb(word: str) -> bool:
+    """Whether a thread reply's first word makes it a command (ordinary chat is ignored)."""
+    word = word.lower()
+    return (
+        word in VERBS
+        or word in grammar.ALIASES
+        or word == "send"
+        or grammar.is_project_prefix(word)
+    )
+
+
+def _in_project(call: Call, work: Callable[[Call], Reply | None]) -> Reply | None:
+    project = call.atelier.project_for(call.channel, call.thread_ts, call.command.project)
+    if project is None:
+        return Reply(
+            "There is no project here yet. Start one with `/atelier new <the intent in one sentence>`."
+        )
+    return work(Call(**{**call.__dict__, "project_id": project.id}))
+
+
+def run(call: Call) -> Reply | None:
+    """Do what the command says; PlaybookErrors become replies that say what to do next."""
+    verb = VERBS[call.command.verb]
+    try:
+        if not verb.needs_project:
+            return verb.run(call)
+        return _in_project(call, verb.run)
+    except NotFound as error:
+        return Reply(f":mag: {error}")
+    except PlaybookError as error:
+        return Reply(f":no_entry: {error}")

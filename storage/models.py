@@ -288,6 +288,8 @@ class AuditEntry(Base):
     hat: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The Slack request the decision answered: a retry after a lost commit finds it here.
+    request_key: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -20,6 +20,7 @@ from bot import digest
 from bot.config import Config
 from bot.playbook.service import PlaybookService
 from bot.schedule import digest_trigger
+from bot.slack.notices import notice_text
 from bot.workbench.local import LocalSlack
 from storage.db import make_engine, make_sessions, migrate
 from storage.files import ImageStore
@@ -124,7 +125,7 @@ def test_reminders_nudge_once_a_day(
     assert digest.send_reminders(service, now=NOW + timedelta(days=1)) == 1
     with sessions() as s:
         notices = [
-            m.payload["text"]
+            notice_text(m.payload)
             for m in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "notice"))
         ]
     nudges = [text for text in notices if ":bell:" in text]

@@ -6,6 +6,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TextIO
 
@@ -85,55 +86,16 @@ class Shell:
         if line in ("quit", "exit"):
             return False
         words = line.split()
-        thread = self.thread()
         try:
             if line.startswith("/atelier"):
                 self.slack.command(self.user, CHANNEL, line.removeprefix("/atelier").strip())
-            elif words[0] == "as" and len(words) == 2 and words[1] in PEOPLE:
-                self.user = PEOPLE[words[1]][0]
-                self.say(f"You are now {PEOPLE[words[1]][1]}.")
-            elif words[0] == "press" and len(words) >= 2:
-                ts, action_id, _ = self.controls[int(words[1]) - 1]
-                views = len(self.slack.ws.views)
-                self.slack.press(
-                    self.user, CHANNEL, ts, action_id, words[2] if len(words) > 2 else None
-                )
-                self._show_modal_if_opened(views)
-            elif words[0] == "tick" and len(words) >= 2:
-                ts, action_id, _ = self.controls[int(words[1]) - 1]
-                _, element = self.slack.element(CHANNEL, ts, action_id)
-                ticked = [
-                    o["value"]
-                    for o in element["options"]
-                    if o["value"] in words[2:] or o["value"].lstrip("#") in words[2:]
-                ]
-                self.slack.set_state(CHANNEL, ts, action_id, ticked, dispatch_user=self.user)
-            elif words[0] == "type" and len(words) >= 3:
-                ts, action_id, _ = self.controls[int(words[1]) - 1]
-                self.slack.set_state(
-                    CHANNEL, ts, action_id, line.split(None, 2)[2], dispatch_user=self.user
-                )
-            elif words[0] == "fill":
-                view = self.slack.latest_view()
-                pairs = dict(part.split("=", 1) for part in shlex.split(line)[1:])
-                fields: dict[str, Any] = {
-                    k: (v.split(",") if k in ("cells",) else v) for k, v in pairs.items()
-                }
-                answer = self.slack.submit(self.user, view["id"], fields)
-                if answer.json().get("errors"):
-                    self.say(f"modal says: {answer.json()['errors']}")
-            elif words[0] == "react" and len(words) == 3:
-                self.slack.react(
-                    self.user,
-                    CHANNEL,
-                    words[1],
-                    {"✅": "white_check_mark", "❌": "x"}.get(words[2], words[2].strip(":")),
-                )
-            elif thread is None:
+            elif words[0] in SHELL_COMMANDS:
+                SHELL_COMMANDS[words[0]](self, line, words)
+            elif self.thread() is None:
                 self.say("No project yet: start one with /atelier new <the intent in one sentence>")
                 return True
             else:
-                self.slack.say(self.user, CHANNEL, line, thread_ts=thread)
+                self.slack.say(self.user, CHANNEL, line, thread_ts=self.thread())
         except (IndexError, KeyError, ValueError) as error:
             self.say(
                 f"Can't do that: {error}. Type `help` for the shell's commands."
@@ -147,6 +109,50 @@ class Shell:
             self.say("(still working; new messages will show after your next line)")
         self.show_new()
         return True
+
+    def as_person(self, _line: str, words: list[str]) -> None:
+        if len(words) != 2:
+            raise ValueError("say `as dana`, `as omar`, `as ria` or `as eddie`")
+        self.user = PEOPLE[words[1]][0]
+        self.say(f"You are now {PEOPLE[words[1]][1]}.")
+
+    def press(self, _line: str, words: list[str]) -> None:
+        ts, action_id, _ = self.controls[int(words[1]) - 1]
+        views = len(self.slack.ws.views)
+        self.slack.press(self.user, CHANNEL, ts, action_id, words[2] if len(words) > 2 else None)
+        self._show_modal_if_opened(views)
+
+    def tick(self, _line: str, words: list[str]) -> None:
+        ts, action_id, _ = self.controls[int(words[1]) - 1]
+        _, element = self.slack.element(CHANNEL, ts, action_id)
+        ticked = [
+            o["value"]
+            for o in element["options"]
+            if o["value"] in words[2:] or o["value"].lstrip("#") in words[2:]
+        ]
+        self.slack.set_state(CHANNEL, ts, action_id, ticked, dispatch_user=self.user)
+
+    def type_text(self, line: str, words: list[str]) -> None:
+        ts, action_id, _ = self.controls[int(words[1]) - 1]
+        self.slack.set_state(
+            CHANNEL, ts, action_id, line.split(None, 2)[2], dispatch_user=self.user
+        )
+
+    def fill(self, line: str, _words: list[str]) -> None:
+        view = self.slack.latest_view()
+        pairs = dict(part.split("=", 1) for part in shlex.split(line)[1:])
+        fields: dict[str, Any] = {
+            k: (v.split(",") if k in ("cells",) else v) for k, v in pairs.items()
+        }
+        answer = self.slack.submit(self.user, view["id"], fields)
+        if answer.json().get("errors"):
+            self.say(f"modal says: {answer.json()['errors']}")
+
+    def react(self, _line: str, words: list[str]) -> None:
+        if len(words) != 3:
+            raise ValueError("say `react <ts> ✅` or `react <ts> ❌`")
+        emoji = {"✅": "white_check_mark", "❌": "x"}.get(words[2], words[2].strip(":"))
+        self.slack.react(self.user, CHANNEL, words[1], emoji)
 
     def _quiet(self, timeout: float = 300.0, calm: float = 0.5) -> None:
         """Wait until the app has acted: nothing new for `calm` seconds and no work pending."""
@@ -163,6 +169,17 @@ class Shell:
             if snapshot() == before:
                 return
         raise TimeoutError("the app is still busy")
+
+
+# The shell's own words (see HELP); anything else is a thread reply.
+SHELL_COMMANDS: dict[str, Callable[[Shell, str, list[str]], None]] = {
+    "as": Shell.as_person,
+    "press": Shell.press,
+    "tick": Shell.tick,
+    "type": Shell.type_text,
+    "fill": Shell.fill,
+    "react": Shell.react,
+}
 
 
 def main(config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:

@@ -206,35 +206,11 @@ class SlackStandIn:
     def _serve_api(
         self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any]
     ) -> None:
-        with self._lock:
-            self.ws.calls.append((method, params))
-            pending = self.failures.get(method)
-            failure = pending[0] if pending else None
-            if failure is not None:
-                failure.times -= 1
-                if failure.times <= 0:
-                    pending.pop(0)  # type: ignore[union-attr]
-        if failure is not None:
-            if failure.delay and not failure.late:
-                time.sleep(failure.delay)
-            if failure.status == 429:
-                body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
-                self._reply(
-                    handler, 429, body, headers={"Retry-After": str(failure.retry_after or 1)}
-                )
-                return
-            if failure.status >= 500:
-                self._reply(
-                    handler, failure.status, b"<html>Internal Server Error</html>", "text/html"
-                )
-                return
-        auth = handler.headers.get("Authorization", "")
-        token = auth.removeprefix("Bearer ").strip() or params.get("token")
+        failure = self._take_failure(method, params)
+        if failure is not None and self._fail_early(handler, failure):
+            return
         try:
-            if not token:
-                raise SlackError("not_authed")
-            if token != self.token:
-                raise SlackError("invalid_auth")
+            self._authorize(handler, params)
             api = getattr(self, "api_" + method.replace(".", "_"), None)
             if api is None:
                 raise SlackError("unknown_method", 404)
@@ -247,6 +223,40 @@ class SlackStandIn:
         except SlackError as error:
             payload = {"ok": False, "error": error.code, **error.extra}
             self._reply(handler, error.status, json.dumps(payload).encode())
+
+    def _take_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
+        """Record the call, and take the next failure planned for its method, if any."""
+        with self._lock:
+            self.ws.calls.append((method, params))
+            pending = self.failures.get(method)
+            if not pending:
+                return None
+            failure = pending[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                pending.pop(0)
+            return failure
+
+    def _fail_early(self, handler: BaseHTTPRequestHandler, failure: Failure) -> bool:
+        """Answer as Slack does when it is slow, rate-limiting or down; True if it answered."""
+        if failure.delay and not failure.late:
+            time.sleep(failure.delay)
+        if failure.status == 429:
+            body = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+            self._reply(handler, 429, body, headers={"Retry-After": str(failure.retry_after or 1)})
+            return True
+        if failure.status >= 500:
+            self._reply(handler, failure.status, b"<html>Internal Server Error</html>", "text/html")
+            return True
+        return False
+
+    def _authorize(self, handler: BaseHTTPRequestHandler, params: dict[str, Any]) -> None:
+        auth = handler.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() or params.get("token")
+        if not token:
+            raise SlackError("not_authed")
+        if token != self.token:
+            raise SlackError("invalid_auth")
 
     @staticmethod
     def _params(handler: BaseHTTPRequestHandler, raw: bytes) -> dict[str, Any]:

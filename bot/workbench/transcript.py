@@ -235,53 +235,55 @@ class Transcript:
 
     def message_text(self, message: dict[str, Any], controls: list[tuple[str, str, str]]) -> str:
         """A message as plain text; each control is appended to `controls` and shown as [n]."""
-        lines = []
         who = (
             "Atelier"
             if message.get("bot_id") or "user" not in message or message.get("ephemeral")
             else self.name(message.get("user"))
         )
-        lines.append(f"{who}:")
+        lines = [f"{who}:"]
         for block in message.get("blocks") or []:
-            kind = block.get("type")
-            if kind == "section":
-                if block.get("text"):
-                    lines.append(
-                        "  " + self.mrkdwn_text(block["text"]["text"]).replace("\n", "\n  ")
-                    )
-                for field in block.get("fields", []):
-                    lines.append("  · " + self.mrkdwn_text(field["text"]).replace("\n", ": "))
-            elif kind == "context":
-                lines.append(
-                    "  ("
-                    + " ".join(self.mrkdwn_text(e.get("text", "")) for e in block["elements"])
-                    + ")"
-                )
-            elif kind == "image":
-                lines.append(
-                    f"  [image: {(block.get('title') or {}).get('text', block.get('alt_text', ''))}]"
-                )
-            elif kind in ("actions", "input"):
-                for element in block.get("elements", []) + (
-                    [block["element"]] if "element" in block else []
-                ):
-                    controls.append(
-                        (
-                            message.get("ts", ""),
-                            element.get("action_id", ""),
-                            element.get("type", ""),
-                        )
-                    )
-                    label = (
-                        element.get("text", {}).get("text")
-                        or (element.get("placeholder") or {}).get("text")
-                        or element.get("action_id")
-                    )
-                    if element.get("type") == "checkboxes":
-                        label = "tick: " + ", ".join(o["text"]["text"] for o in element["options"])
-                    lines.append(f"  [{len(controls)}] {label}")
+            lines += self._block_text(block, message.get("ts", ""), controls)
         if not message.get("blocks") and message.get("text"):
             lines.append("  " + self.mrkdwn_text(message["text"]).replace("\n", "\n  "))
         for file in message.get("files") or []:
             lines.append(f"  [file: {file.get('title') or file.get('name')}]")
         return "\n".join(lines)
+
+    def _block_text(
+        self, block: dict[str, Any], ts: str, controls: list[tuple[str, str, str]]
+    ) -> list[str]:
+        kind = block.get("type")
+        if kind == "section":
+            lines = []
+            if block.get("text"):
+                lines.append("  " + self.mrkdwn_text(block["text"]["text"]).replace("\n", "\n  "))
+            for field in block.get("fields", []):
+                lines.append("  · " + self.mrkdwn_text(field["text"]).replace("\n", ": "))
+            return lines
+        if kind == "context":
+            said = " ".join(self.mrkdwn_text(e.get("text", "")) for e in block["elements"])
+            return [f"  ({said})"]
+        if kind == "image":
+            return [
+                f"  [image: {(block.get('title') or {}).get('text', block.get('alt_text', ''))}]"
+            ]
+        if kind in ("actions", "input"):
+            elements = block.get("elements", []) + (
+                [block["element"]] if "element" in block else []
+            )
+            return [self._control_text(element, ts, controls) for element in elements]
+        return []
+
+    @staticmethod
+    def _control_text(
+        element: dict[str, Any], ts: str, controls: list[tuple[str, str, str]]
+    ) -> str:
+        controls.append((ts, element.get("action_id", ""), element.get("type", "")))
+        label = (
+            element.get("text", {}).get("text")
+            or (element.get("placeholder") or {}).get("text")
+            or element.get("action_id")
+        )
+        if element.get("type") == "checkboxes":
+            label = "tick: " + ", ".join(o["text"]["text"] for o in element["options"])
+        return f"  [{len(controls)}] {label}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.playbook.gate import REVIEWER_ITEMS
-from bot.playbook.plays import Play
+from bot.playbook.sequence import Play
 from bot.playbook.service import PlaybookService
 from tests.conftest import Clock
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.playbook import errors
 from bot.playbook.gate import REVIEWER_ITEMS, GateItem
-from bot.playbook.plays import Play
+from bot.playbook.sequence import Play
 from bot.playbook.service import PlaybookService
 from tests.playbook.conftest import DIRECTOR, OPERATOR, REVIEWER, STRANGER, Flow
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot import digest
 from bot.playbook.service import PlaybookService
+from bot.slack.index import MessageIndex
 from tests.playbook.conftest import Flow
 
 
@@ -16,10 +17,9 @@ def test_the_gate_reminder_waits_for_the_channels_limit(
     flow.start()
     kept = flow.ready_for_gate()
     view = service.submit_for_review(flow.project_id, "UOPERATOR", kept)
-    service.remember_message(
-        "C0PLAY", "9.9", "gate", project_id=flow.project_id, image_id=view.image.id
-    )
-    posted = service.message("C0PLAY", "9.9")
+    index = MessageIndex(service.sessions, clock=service.clock)
+    index.remember("C0PLAY", "9.9", "gate", project_id=flow.project_id, image_id=view.image.id)
+    posted = index.message("C0PLAY", "9.9")
     assert posted is not None
     assert digest.send_reminders(service, now=posted.created_at + timedelta(hours=3)) == 0
     assert digest.send_reminders(service, now=posted.created_at + timedelta(hours=5)) == 1

@@ -1,4 +1,4 @@
-"""Every rule of DESIGN.md §3, asserted on what the database holds afterwards."""
+"""Every rule of the playbook (roles, order, recipe, gate, pauses, budget), asserted on what the database holds afterwards."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook import errors
 from bot.playbook.gate import REVIEWER_ITEMS, GateItem
-from bot.playbook.plays import Play
+from bot.playbook.sequence import Play
 from bot.playbook.service import PlaybookService
 from storage.models import AuditEntry, GateReview, Image, Job, PlayRun, Recipe
 from tests.conftest import Clock

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.playbook.gate import GateItem
-from bot.playbook.plays import Play
-from bot.slack.grammar import UsageError, parse
+from bot.playbook.sequence import Play
+from bot.slack.grammar import UsageError
+from handlers.verbs import parse
 
 
 @pytest.mark.parametrize(

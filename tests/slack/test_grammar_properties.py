@@ -5,9 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.grammar import USAGE, Command, UsageError, parse
+from bot.slack.grammar import Command, UsageError
+from handlers.verbs import VERBS as REGISTRY
+from handlers.verbs import parse
 
-VERBS = sorted(USAGE)
+VERBS = sorted(REGISTRY)
 WORDS = st.sampled_from(
     [
         "#7",
@@ -46,7 +48,7 @@ def check(text: str) -> None:
     except UsageError as error:
         assert str(error)  # a message the person can read
         return
-    assert isinstance(result, Command) and result.verb in USAGE
+    assert isinstance(result, Command) and result.verb in REGISTRY
 
 
 @settings(max_examples=400, deadline=None)

@@ -260,14 +260,14 @@ def test_a_long_run_yields_to_a_more_urgent_job(
     with sessions.begin() as s:
         volume_id = volume_job(s, project_id, images=4, key="").id
     worker = Worker(sessions, store, backend_for, batch_size=2)
-    original = worker._maybe_yield
+    original = worker.maybe_yield
 
     def hero_arrives(job_ids: list[int]) -> None:
         with sessions.begin() as s:
             volume_job(s, project_id, kind="hero", key="")
         original(job_ids)
 
-    worker._maybe_yield = hero_arrives  # type: ignore[method-assign]
+    worker.maybe_yield = hero_arrives  # type: ignore[method-assign]
     worker.run_once()
     with sessions() as s:
         job = s.get(Job, volume_id)

@@ -1,0 +1,1 @@
+"""The playbook's use cases, one module per play and its neighbours; `PlaybookService` joins them."""

@@ -1,0 +1,340 @@
+"""What every use case shares: the unit of work, the one opener, and the rules they all apply.
+
+A use case is a method on one play's class. It opens with `_decide` (load and row-lock the
+project, check the role, the pause state and the play order), changes rows, and records the
+messages it causes as outbox rows. The decision, its audit entry and its messages commit in
+one transaction, so a retry after a dropped connection never applies a decision twice: either
+nothing was committed, or the audit entry carries the request's key and `applied` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.playbook import errors
+from bot.playbook.roles import Role, Roles
+from bot.playbook.sequence import Play, PlayStatus, earlier, info
+from storage import channels, outbox, queries, queue
+from storage.models import (
+    AuditEntry,
+    ChannelSettings,
+    Image,
+    Job,
+    PlayRun,
+    Project,
+    Recipe,
+    utcnow,
+)
+
+# The Slack request a use case runs for; written on its audit entry so a retry can tell
+# whether the first try's transaction committed after all.
+PAUSE_HOW_TO_RESUME = {
+    "intent": "The Director resumes it by restating the intent in one sentence: `intent <one sentence>`.",
+    "reproducibility": "The Operator resumes it by locking a recipe that reproduces: `lock N` with a fixed recipe.",
+    "recurring_sendback": "The Operator resumes it by fixing that item in the recipe: lock a new recipe version.",
+}
+REQUEST_KEY: ContextVar[str | None] = ContextVar("atelier_request_key", default=None)
+
+
+def in_range(name: str, value: float, bounds: tuple[float, float]) -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        raise errors.InvalidInput(f"{name} must be between {low:g} and {high:g} (got {value:g}).")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a use case did, plus warnings the person should see."""
+
+    project: Project
+    job: Job | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    """One use case in flight: its transaction, project, actor and hat, and what it will audit."""
+
+    s: Session
+    project: Project
+    user: str
+    hat: str
+    action: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def say(self, event: str, **fields: Any) -> None:
+        """A notice in the project's thread; bot.slack.notices renders `event` into words."""
+        notice(self.s, self.project, event, **fields)
+
+    def post(self, kind: str, **payload: Any) -> None:
+        """Any other message the decision causes (a gate message, a new version)."""
+        post(self.s, self.project, kind, **payload)
+
+
+def post(s: Session, project: Project, kind: str, **payload: Any) -> None:
+    """Queue a message to the project's thread, in the caller's transaction."""
+    outbox.add(s, channel_id=project.channel_id, project_id=project.id, kind=kind, payload=payload)
+
+
+def notice(s: Session, project: Project, event: str, **fields: Any) -> None:
+    post(s, project, "notice", event=event, **fields)
+
+
+def refresh_root(s: Session, project: Project) -> None:
+    """Queue an in-place update of the project's root message (the play tracker)."""
+    post(s, project, "root")
+
+
+class UseCases:
+    """The unit of work and the checks every play's use cases open with."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _decide(
+        self,
+        project_id: int,
+        user: str,
+        role: Role,
+        doing: str,
+        action: str,
+        *,
+        running: bool = True,
+        resolving: tuple[str, ...] = (),
+        after: Play | None = None,
+    ) -> Iterator[Decision]:
+        """Open a decision: row-lock the project, authorize, check pause and order; audit at the end.
+
+        The root message is refreshed in the same transaction, so the tracker never lags a decision.
+        """
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            hat = self._require(project, user, role, doing)
+            if running:
+                self._require_running(project, resolving)
+            if after is not None:
+                self._require_order(s, project, after)
+            decision = Decision(s, project, user, hat, action)
+            yield decision
+            self._audit(s, project, project.channel_id, user, decision.hat, action, decision.detail)
+            refresh_root(s, project)
+
+    def applied(self, request_key: str) -> bool:
+        """Whether a decision for this Slack request already committed (see REQUEST_KEY)."""
+        with self._tx() as s:
+            found = s.scalars(
+                select(AuditEntry.id).where(AuditEntry.request_key == request_key).limit(1)
+            ).first()
+            return found is not None
+
+    # ---- loading ------------------------------------------------------------------------
+
+    def _settings(self, s: Session, channel_id: str) -> ChannelSettings:
+        return channels.ensure(s, channel_id)
+
+    def _project(self, s: Session, project_id: int) -> Project:
+        """The project, row-locked: decisions in one project are serialized (lost updates otherwise)."""
+        project = s.get(Project, project_id, with_for_update=True, populate_existing=True)
+        if project is None:
+            raise errors.NotFound(
+                f"There is no project {project_id}. `/atelier status` lists this channel's projects."
+            )
+        return project
+
+    def _play(self, s: Session, project: Project, play: Play) -> PlayRun:
+        return s.scalars(
+            select(PlayRun).where(PlayRun.project_id == project.id, PlayRun.play == play.value)
+        ).one()
+
+    def _image(self, s: Session, project: Project, number: int) -> Image:
+        image = s.scalars(
+            select(Image).where(Image.project_id == project.id, Image.number == number)
+        ).first()
+        if image is None:
+            raise errors.NotFound(
+                f"This project has no image #{number}. Numbers are on the tiles of each contact sheet."
+            )
+        return image
+
+    def _latest_recipe(self, s: Session, project_id: int) -> Recipe | None:
+        return s.scalars(
+            select(Recipe).where(Recipe.project_id == project_id).order_by(Recipe.version.desc())
+        ).first()
+
+    @staticmethod
+    def _root_of(s: Session, image: Image) -> Image:
+        return (s.get(Image, image.root_id) if image.root_id else image) or image
+
+    # ---- rules --------------------------------------------------------------------------
+
+    @staticmethod
+    def _roles(project: Project) -> Roles:
+        return Roles(project.director, project.operator, project.reviewer)
+
+    def _require(self, project: Project, user: str, role: Role, action: str) -> str:
+        """Authorize in the service: only the role holder may act; the hat is recorded."""
+        roles = self._roles(project)
+        if roles.holder(role) != user:
+            held = ", ".join(r.value.title() for r in roles.of(user)) or "no role"
+            raise errors.NotAuthorized(
+                f"Only the {role.value.title()} (<@{roles.holder(role)}>) can {action}. "
+                f"You hold {held} on this project; nothing was changed."
+            )
+        return role.value
+
+    def _require_running(self, project: Project, resolving: tuple[str, ...] = ()) -> None:
+        if project.state == "paused" and project.pause_reason not in resolving:
+            raise errors.ProjectPaused(
+                f"This project is paused: {project.pause_detail}. "
+                + PAUSE_HOW_TO_RESUME.get(project.pause_reason or "", "")
+            )
+
+    def _require_order(self, s: Session, project: Project, play: Play) -> None:
+        for before in earlier(play):
+            run = self._play(s, project, before)
+            if run.status not in (PlayStatus.DONE, PlayStatus.SKIPPED):
+                raise errors.OutOfOrder(
+                    f"The {info(play).title} comes after the {info(before).title}, which is {run.status}: "
+                    f"it is done when {info(before).done_when}. The Director may skip it deliberately: "
+                    f"`skip {before.value} <reason>`."
+                )
+
+    def _require_cooloff(self, s: Session, project: Project, user: str) -> None:
+        last = queries.last_generation_at(s, project.id, user)
+        if last is None:
+            return
+        ready = last + timedelta(minutes=project.review_cooloff_minutes)
+        now = self.clock()
+        if now < ready:
+            minutes = int((ready - now).total_seconds() // 60) + 1
+            raise errors.CooloffActive(
+                f"You generated in this project {int((now - last).total_seconds() // 60)} min ago. "
+                f"Reviewing is a separate decision: switch hats in {minutes} min, or ask another Reviewer."
+            )
+
+    def _spend_budget(self, s: Session, project: Project, image: Image) -> list[str]:
+        root = self._root_of(s, image)
+        budget = root.budget or project.iteration_budget
+        spent = queries.lineage_attempts(s, root.id)
+        if spent >= budget:
+            raise errors.BudgetExhausted(
+                f"#{image.number} has used its iteration budget ({spent}/{budget} generations). "
+                f"The Director can raise it: `budget {image.number} {budget + 4}`."
+            )
+        if spent + 1 >= 0.8 * budget:
+            return [f"#{image.number} will have used {spent + 1} of its {budget} iterations."]
+        return []
+
+    # ---- effects ------------------------------------------------------------------------
+
+    @staticmethod
+    def _start(run: PlayRun, user: str, hat: str, now: datetime) -> None:
+        if run.status in (PlayStatus.PENDING, PlayStatus.SKIPPED):
+            run.status, run.actor, run.hat, run.started_at = PlayStatus.ACTIVE, user, hat, now
+
+    def _finish(self, s: Session, project: Project, play: Play) -> PlayRun:
+        run = self._play(s, project, play)
+        run.status, run.finished_at = PlayStatus.DONE, self.clock()
+        return run
+
+    def _enqueue(
+        self,
+        s: Session,
+        project: Project,
+        user: str,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        total: int | None = None,
+        batch_key: str = "",
+    ) -> Job:
+        count = total if total is not None else len(params.get("images", [])) or 1
+        limit = self._settings(s, project.channel_id).queue_limit_per_user
+        queued = queries.queued_images_for(s, user)
+        if queued + count > limit:
+            raise errors.QueueLimit(
+                f"You have {queued} images queued; this would make {queued + count}, over your limit of {limit}. "
+                "Wait for them to finish or `cancel` some."
+            )
+        job = queue.enqueue(
+            s,
+            channel_id=project.channel_id,
+            project_id=project.id,
+            kind=kind,
+            params=params,
+            created_by=user,
+            total=count,
+            batch_key=batch_key,
+        )
+        job.created_at = self.clock()
+        return job
+
+    def _pause(self, s: Session, project: Project, reason: str, detail: str) -> None:
+        project.state, project.pause_reason, project.pause_detail = "paused", reason, detail
+        project.paused_at = self.clock()
+        self._audit(
+            s,
+            project,
+            project.channel_id,
+            "atelier",
+            "system",
+            "pause",
+            {"reason": reason, "detail": detail},
+        )
+        notice(
+            s,
+            project,
+            "text",
+            text=f":double_vertical_bar: Paused: {detail}. {PAUSE_HOW_TO_RESUME.get(reason, '')}",
+        )
+
+    def _resume(self, s: Session, project: Project, user: str, hat: str) -> None:
+        reason = project.pause_reason
+        project.state, project.pause_reason, project.pause_detail, project.paused_at = (
+            "active",
+            None,
+            None,
+            None,
+        )
+        self._audit(s, project, project.channel_id, user, hat, "resume", {"reason": reason})
+        notice(s, project, "text", text=":arrow_forward: Resumed: the pause is resolved.")
+
+    def _audit(
+        self,
+        s: Session,
+        project: Project | None,
+        channel_id: str,
+        user: str,
+        hat: str,
+        action: str,
+        detail: dict[str, Any],
+    ) -> None:
+        s.add(
+            AuditEntry(
+                project_id=project.id if project else None,
+                channel_id=channel_id,
+                actor=user,
+                hat=hat,
+                action=action,
+                detail=detail,
+                request_key=REQUEST_KEY.get(),
+                created_at=self.clock(),
+            )
+        )

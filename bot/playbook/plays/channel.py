@@ -1,0 +1,87 @@
+"""A channel's defaults and a project's roles: who wears which hat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.playbook import errors
+from bot.playbook.plays.base import UseCases, in_range
+from bot.playbook.roles import Role
+from storage.models import ChannelSettings, Project
+
+SETTINGS = {
+    "director",
+    "operator",
+    "reviewer",
+    "iteration_budget",
+    "review_cooloff_minutes",
+    "gate_wait_hours",
+    "digest_time",
+    "digest_tz",
+    "model",
+    "queue_limit_per_user",
+    "repro_tolerance",
+    "repro_max_tolerance",
+}
+# Whole-number settings and their lowest allowed value (the highest is 10,000 for all).
+COUNTS = {
+    "iteration_budget": 1,
+    "review_cooloff_minutes": 0,
+    "gate_wait_hours": 1,
+    "queue_limit_per_user": 1,
+}
+
+
+class ChannelPlays(UseCases):
+    def settings(self, channel_id: str) -> ChannelSettings:
+        with self._tx() as s:
+            return self._settings(s, channel_id)
+
+    def update_settings(self, channel_id: str, user: str, **changes: Any) -> ChannelSettings:
+        """Channel defaults; once a Director is set, only they may change them."""
+        unknown = set(changes) - SETTINGS
+        if unknown:
+            raise errors.InvalidInput(
+                f"Unknown setting {', '.join(sorted(unknown))}. Settings: {', '.join(sorted(SETTINGS))}."
+            )
+        with self._tx() as s:
+            current = self._settings(s, channel_id)
+            if current.director and current.director != user:
+                raise errors.NotAuthorized(
+                    f"Only the channel's Director (<@{current.director}>) can change its settings."
+                )
+            for name, lowest in COUNTS.items():
+                if name in changes:
+                    changes[name] = int(changes[name])
+                    in_range(name, changes[name], (lowest, 10_000))
+            for name, value in changes.items():
+                setattr(current, name, value)
+            self._audit(s, None, channel_id, user, "director", "update_settings", changes)
+            return current
+
+    def set_roles(
+        self,
+        project_id: int,
+        user: str,
+        *,
+        director: str | None = None,
+        operator: str | None = None,
+        reviewer: str | None = None,
+    ) -> Project:
+        changes = {
+            name: who
+            for name, who in (
+                ("director", director),
+                ("operator", operator),
+                ("reviewer", reviewer),
+            )
+            if who
+        }
+        with self._decide(
+            project_id, user, Role.DIRECTOR, "reassign roles", "set_roles", running=False
+        ) as d:
+            for name, value in changes.items():
+                setattr(d.project, name, value)
+            d.detail = changes
+            d.say("roles", roles=changes)
+            return d.project

@@ -1,0 +1,228 @@
+"""Play 5, the review gate: the Reviewer's checklist, clear to ship or send back, with a veto."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.playbook import errors
+from bot.playbook.gate import CHECKLIST, REVIEWER_ITEMS, SHORT, GateItem, Hint, hints
+from bot.playbook.plays.base import PAUSE_HOW_TO_RESUME, Decision, Outcome, UseCases
+from bot.playbook.roles import Role
+from bot.playbook.sequence import Play, PlayStatus
+from storage.models import GateDraft, GateReview, Image, Project
+
+
+@dataclass(frozen=True)
+class GateView:
+    image: Image
+    hints: list[Hint]
+    logged: bool
+    checklist: dict[GateItem, str]
+
+
+def _logged(s: Session, image: Image) -> bool:
+    """Logged with its recipe: the lineage root is a generation whose parameters are all on file."""
+    root = (s.get(Image, image.root_id) if image.root_id else image) or image
+    return bool(root.file_hash and root.model_hash and root.seed is not None and root.prompt)
+
+
+def _missing(ticked: set[GateItem], alt_text: str, logged: bool) -> list[str]:
+    missing = [SHORT[item] for item in REVIEWER_ITEMS if item not in ticked]
+    if not alt_text:
+        missing.append("alt text (write it)")
+    if not logged:
+        missing.append("logged with its recipe")
+    return missing
+
+
+class GatePlays(UseCases):
+    def submit_for_review(self, project_id: int, user: str, number: int) -> GateView:
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            roles = self._roles(project)
+            if not roles.of(user):
+                raise errors.NotAuthorized(
+                    "Only the project's Director, Operator or Reviewer can send an image to the gate."
+                )
+            self._require_running(project)
+            self._require_order(s, project, Play.GATE)
+            image = self._image(s, project, number)
+            if image.status in ("culled", "shipped"):
+                raise errors.InvalidInput(
+                    f"#{number} is {image.status}; only candidates go to the gate."
+                )
+            hat = roles.of(user)[0].value
+            run = self._play(s, project, Play.GATE)
+            if run.status == PlayStatus.PENDING:
+                self._start(run, user, hat, self.clock())
+            d = Decision(s, project, user, hat, "submit_for_review", {"image": number})
+            self._audit(s, project, project.channel_id, user, hat, d.action, d.detail)
+            d.post("gate", number=number)
+            d.post("root")
+            return GateView(image, hints(image.prompt), _logged(s, image), CHECKLIST)
+
+    def review(
+        self,
+        project_id: int,
+        user: str,
+        number: int,
+        *,
+        decision: str,
+        ticked: set[GateItem] | None = None,
+        alt_text: str = "",
+        reason_item: GateItem | None = None,
+        note: str = "",
+    ) -> Outcome:
+        """Clear needs every box and alt text; send back needs a reason item and counts as rework."""
+        ticked = set(ticked or ())
+        alt_text = alt_text.strip()
+        with self._decide(
+            project_id, user, Role.REVIEWER, "pass the review gate", "review", after=Play.GATE
+        ) as d:
+            image = self._image(d.s, d.project, number)
+            if image.status in ("culled", "shipped"):
+                raise errors.InvalidInput(
+                    f"#{number} is {image.status}; there is nothing to review."
+                )
+            self._require_cooloff(d.s, d.project, user)
+            logged = _logged(d.s, image)
+            row = GateReview(
+                project_id=d.project.id,
+                image_id=image.id,
+                reviewer=user,
+                hat=d.hat,
+                clear_of_people_logos_artists=GateItem.PEOPLE_LOGOS_ARTISTS in ticked,
+                license_permits_use=GateItem.LICENSE in ticked,
+                no_offensive_content=GateItem.CONTENT in ticked,
+                alt_text_written=GateItem.ALT_TEXT in ticked and bool(alt_text),
+                logged_with_recipe=logged,
+                alt_text=alt_text or None,
+                created_at=self.clock(),
+            )
+            warnings: list[str] = []
+            if decision == "clear":
+                missing = _missing(ticked, alt_text, logged)
+                if missing:
+                    raise errors.GateIncomplete(
+                        "Clear to ship needs every box. Still open: "
+                        + ", ".join(dict.fromkeys(missing))
+                        + "."
+                    )
+                row.decision = "cleared"
+                image.status, image.alt_text = "shipped", alt_text
+                self._finish(d.s, d.project, Play.GATE)
+                d.say("cleared", user=user, number=number, alt=alt_text)
+            elif decision == "send_back":
+                if reason_item is None:
+                    raise errors.InvalidInput(
+                        "Send back needs the checklist item it fails: people/logos/artists, license, content, alt text or logged."
+                    )
+                row.decision, row.reason_item = "sent_back", reason_item.value
+                row.reason_note = note.strip() or None
+                image.status = "sent_back"
+                d.say("sent_back", user=user, number=number, item=reason_item.value, note=note)
+            else:
+                raise errors.InvalidInput("A review decision is `clear` or `send_back`.")
+            d.s.add(row)
+            d.detail = {
+                "image": number,
+                "decision": row.decision,
+                "reason": row.reason_item,
+                "ticked": sorted(item.value for item in ticked),
+            }
+            if row.decision == "sent_back":
+                warnings += self._check_recurring(d.s, d.project, reason_item)
+            for warning in warnings:
+                d.say("warning", text=warning)
+            return Outcome(d.project, warnings=warnings)
+
+    def clear(
+        self,
+        project_id: int,
+        user: str,
+        number: int,
+        *,
+        ticked: set[GateItem] | None = None,
+        alt_text: str | None = None,
+    ) -> Outcome:
+        """Clear to ship with what the gate message shows, falling back to the saved draft."""
+        draft = self.gate_draft(project_id, number)
+        if ticked is None:
+            ticked = {GateItem(value) for value in (draft.ticked if draft else [])}
+        if alt_text is None:
+            alt_text = (draft.alt_text if draft else "") or ""
+        return self.review(
+            project_id, user, number, decision="clear", ticked=ticked, alt_text=alt_text
+        )
+
+    def ask_sendback_reason(self, project_id: int, user: str, number: int) -> None:
+        """The Reviewer's ❌: ask in the thread which checklist item the image fails."""
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            self._require(project, user, Role.REVIEWER, "decide at the gate")
+            self._image(s, project, number)
+            d = Decision(s, project, user, "reviewer", "ask_sendback_reason")
+            d.say("which_item", user=user, number=number)
+
+    def _check_recurring(self, s: Session, project: Project, item: GateItem | None) -> list[str]:
+        s.flush()
+        recipe = self._latest_recipe(s, project.id)
+        since = recipe.locked_at if recipe else project.created_at
+        count = (
+            s.scalar(
+                select(func.count(GateReview.id)).where(
+                    GateReview.project_id == project.id,
+                    GateReview.decision == "sent_back",
+                    GateReview.reason_item == (item.value if item else None),
+                    GateReview.created_at >= since,
+                )
+            )
+            or 0
+        )
+        if item is not None and count >= 3:
+            self._pause(
+                s,
+                project,
+                "recurring_sendback",
+                f"the Reviewer sent back images for “{SHORT[item]}” {count} times — fix it in the recipe, not per image",
+            )
+            return [
+                "The same checklist item failed three times, so the project is paused. "
+                + PAUSE_HOW_TO_RESUME["recurring_sendback"]
+            ]
+        return []
+
+    def gate_view(self, project_id: int, number: int) -> GateView:
+        with self._tx() as s:
+            image = self._image(s, self._project(s, project_id), number)
+            return GateView(image, hints(image.prompt), _logged(s, image), CHECKLIST)
+
+    def save_gate_draft(
+        self,
+        project_id: int,
+        user: str,
+        number: int,
+        *,
+        ticked: set[GateItem] | None = None,
+        alt_text: str | None = None,
+    ) -> GateDraft:
+        """The Reviewer's boxes and alt text so far, so an emoji decision can use them."""
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            self._require(project, user, Role.REVIEWER, "tick the gate checklist")
+            image = self._image(s, project, number)
+            draft = s.get(GateDraft, image.id) or GateDraft(image_id=image.id, ticked=[])
+            if ticked is not None:
+                draft.ticked = sorted(item.value for item in ticked)
+            if alt_text is not None:
+                draft.alt_text = alt_text
+            s.add(draft)
+            return draft
+
+    def gate_draft(self, project_id: int, number: int) -> GateDraft | None:
+        with self._tx() as s:
+            image = self._image(s, self._project(s, project_id), number)
+            return s.get(GateDraft, image.id)

@@ -1,0 +1,140 @@
+"""Finished jobs folded into the playbook, cancelling, and what the queue and images hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.playbook.plays.base import UseCases, refresh_root
+from bot.playbook.plays.lock_in import record_reproducibility
+from bot.playbook.roles import Role
+from bot.playbook.sequence import Play
+from storage import outbox, queue
+from storage.models import Image, Job, Project, Recipe
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A finished job as the playbook understood it."""
+
+    job: Job
+    project: Project | None
+    images: list[Image]
+    recipe: Recipe | None = None
+    paused: bool = False
+
+
+class JobPlays(UseCases):
+    def apply_job_result(self, job_id: int) -> Applied | None:
+        """Fold a finished job into the playbook once (stamps applied_at); None if nothing to do."""
+        with self._tx() as s:
+            job = s.get(Job, job_id, with_for_update=s.get_bind().dialect.name == "postgresql")
+            if job is None or job.applied_at is not None or job.status not in ("done", "failed"):
+                return None
+            job.applied_at = self.clock()
+            project = s.get(Project, job.project_id) if job.project_id else None
+            images = list(
+                s.scalars(select(Image).where(Image.job_id == job.id).order_by(Image.job_index))
+            )
+            if project is None:
+                return Applied(job, project, images)
+            outbox.add(
+                s,
+                channel_id=job.channel_id,
+                project_id=project.id,
+                kind="job_result",
+                payload={"job_id": job.id},
+                dedupe_key=f"job:{job.id}",
+            )
+            refresh_root(s, project)
+            if job.status == "failed":
+                return Applied(job, project, images)
+            recipe, paused = None, False
+            if job.kind == "hero":
+                recipe = s.get(Recipe, job.params["recipe_id"])
+                assert recipe is not None
+                if not record_reproducibility(recipe, job.result or {}):
+                    self._pause(
+                        s,
+                        project,
+                        "reproducibility",
+                        f"the hero does not reproduce from recipe v{recipe.version} "
+                        f"(mean diff {recipe.repro_mean_diff}, max {recipe.repro_max_diff}) — the recipe isn't real yet",
+                    )
+                    paused = True
+                elif project.pause_reason in ("reproducibility", "recurring_sendback"):
+                    self._resume(s, project, job.created_by, "operator")
+            elif job.kind == "fix":
+                self._finish(s, project, Play.FIX)
+            return Applied(job, project, images, recipe, paused)
+
+    def cancel(self, project_id: int, user: str, job_id: int | None = None) -> list[Job]:
+        with self._decide(
+            project_id, user, Role.OPERATOR, "cancel jobs", "cancel", running=False
+        ) as d:
+            stmt = select(Job).where(
+                Job.project_id == d.project.id, Job.status.in_(("queued", "running"))
+            )
+            if job_id is not None:
+                stmt = stmt.where(Job.id == job_id)
+            jobs = list(d.s.scalars(stmt))
+            for job in jobs:
+                queue.cancel(d.s, job)
+            d.detail = {"jobs": [job.id for job in jobs]}
+            d.say("cancelled", jobs=[job.id for job in jobs])
+            return jobs
+
+    def jobs(self, channel_id: str) -> list[Job]:
+        with self._tx() as s:
+            stmt = (
+                select(Job)
+                .where(Job.channel_id == channel_id, Job.status.in_(("queued", "running")))
+                .order_by(Job.priority, Job.id)
+            )
+            return list(s.scalars(stmt))
+
+    def job(self, job_id: int) -> Job | None:
+        with self._tx() as s:
+            return s.get(Job, job_id)
+
+    def active_jobs(self) -> list[Job]:
+        with self._tx() as s:
+            return list(
+                s.scalars(
+                    select(Job).where(
+                        Job.status.in_(("queued", "running")), Job.project_id.is_not(None)
+                    )
+                )
+            )
+
+    def unapplied_jobs(self) -> list[int]:
+        with self._tx() as s:
+            stmt = (
+                select(Job.id)
+                .where(Job.applied_at.is_(None), Job.status.in_(("done", "failed")))
+                .order_by(Job.id)
+            )
+            return list(s.scalars(stmt))
+
+    def images(self, project_id: int) -> list[Image]:
+        with self._tx() as s:
+            return list(
+                s.scalars(
+                    select(Image).where(Image.project_id == project_id).order_by(Image.number)
+                )
+            )
+
+    def job_images(self, job_id: int) -> list[Image]:
+        with self._tx() as s:
+            return list(
+                s.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index))
+            )
+
+    def image(self, project_id: int, number: int) -> Image:
+        with self._tx() as s:
+            return self._image(s, self._project(s, project_id), number)
+
+    def image_by_id(self, image_id: int) -> Image | None:
+        with self._tx() as s:
+            return s.get(Image, image_id)

@@ -1,0 +1,134 @@
+"""A project's life outside the plays: start, intent, skips, approvals, and where it stands."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.playbook import errors
+from bot.playbook.intent import is_one_sentence
+from bot.playbook.plays.base import PAUSE_HOW_TO_RESUME, Outcome, UseCases, refresh_root
+from bot.playbook.roles import Role
+from bot.playbook.sequence import ORDER, Play, PlayStatus, info
+from storage.models import PlayRun, Project
+
+
+class ProjectPlays(UseCases):
+    def start_project(
+        self,
+        channel_id: str,
+        user: str,
+        intent: str,
+        *,
+        director: str | None = None,
+        operator: str | None = None,
+        reviewer: str | None = None,
+    ) -> Outcome:
+        intent = " ".join(intent.split())
+        if not intent:
+            raise errors.InvalidInput(
+                "Start a project with its intent in one sentence, e.g. "
+                "`/atelier new Hero art for the spring courier campaign, warm and hopeful`."
+            )
+        with self._tx() as s:
+            settings = self._settings(s, channel_id)
+            project = Project(
+                channel_id=channel_id,
+                intent=intent,
+                director=director or settings.director or user,
+                operator=operator or settings.operator or user,
+                reviewer=reviewer or settings.reviewer or user,
+                model=settings.model,
+                iteration_budget=settings.iteration_budget,
+                review_cooloff_minutes=settings.review_cooloff_minutes,
+                created_by=user,
+                created_at=self.clock(),
+            )
+            s.add(project)
+            s.flush()
+            for play in ORDER:
+                s.add(PlayRun(project_id=project.id, play=play.value))
+            hat = "director" if project.director == user else "member"
+            self._audit(s, project, channel_id, user, hat, "start_project", {"intent": intent})
+            # The root message first: it opens the thread every later message goes into.
+            refresh_root(s, project)
+            warnings = []
+            if not is_one_sentence(intent):
+                self._pause(
+                    s, project, "intent", "the intent is not one sentence — go back to the brief"
+                )
+                warnings.append(
+                    "The intent is more than one sentence, so the project is paused. "
+                    + PAUSE_HOW_TO_RESUME["intent"]
+                )
+            return Outcome(project, warnings=warnings)
+
+    def set_intent(self, project_id: int, user: str, intent: str) -> Outcome:
+        intent = " ".join(intent.split())
+        with self._decide(
+            project_id, user, Role.DIRECTOR, "restate the intent", "set_intent", running=False
+        ) as d:
+            if not is_one_sentence(intent):
+                raise errors.InvalidInput(
+                    "Still not one sentence. Say what the images are for in a single sentence."
+                )
+            d.project.intent = intent
+            d.detail = {"intent": intent}
+            d.say("intent", intent=intent)
+            if d.project.pause_reason == "intent":
+                self._resume(d.s, d.project, user, d.hat)
+            return Outcome(d.project)
+
+    def skip_play(self, project_id: int, user: str, play: Play, reason: str) -> Outcome:
+        reason = reason.strip()
+        with self._decide(
+            project_id, user, Role.DIRECTOR, f"skip the {info(play).title}", "skip_play"
+        ) as d:
+            if len(reason) < 3:
+                raise errors.InvalidInput(
+                    f"Say why you skip the {info(play).title}, e.g. "
+                    f"`skip {play.value} quick social graphic: sprint + gate only`."
+                )
+            run = self._play(d.s, d.project, play)
+            if run.status == PlayStatus.DONE:
+                raise errors.OutOfOrder(
+                    f"The {info(play).title} is already done; there is nothing to skip."
+                )
+            run.status = PlayStatus.SKIPPED
+            run.skip_reason = reason
+            run.actor, run.hat, run.finished_at = user, d.hat, self.clock()
+            d.detail = {"play": play.value, "reason": reason}
+            d.say("skipped", user=user, play=play.value, reason=reason)
+            return Outcome(d.project)
+
+    def attach_thread(self, project_id: int, thread_ts: str) -> None:
+        with self._tx() as s:
+            self._project(s, project_id).thread_ts = thread_ts
+
+    def project_in_thread(self, channel_id: str, thread_ts: str) -> Project | None:
+        with self._tx() as s:
+            stmt = select(Project).where(
+                Project.channel_id == channel_id, Project.thread_ts == thread_ts
+            )
+            return s.scalars(stmt).first()
+
+    def project(self, project_id: int) -> Project:
+        with self._tx() as s:
+            return self._project(s, project_id)
+
+    def projects(self, channel_id: str) -> list[Project]:
+        with self._tx() as s:
+            stmt = select(Project).where(Project.channel_id == channel_id).order_by(Project.id)
+            return list(s.scalars(stmt))
+
+    def latest_project(self, channel_id: str) -> Project | None:
+        with self._tx() as s:
+            stmt = (
+                select(Project).where(Project.channel_id == channel_id).order_by(Project.id.desc())
+            )
+            return s.scalars(stmt).first()
+
+    def plays(self, project_id: int) -> list[PlayRun]:
+        with self._tx() as s:
+            stmt = select(PlayRun).where(PlayRun.project_id == project_id)
+            runs = {run.play: run for run in s.scalars(stmt)}
+            return [runs[play.value] for play in ORDER]

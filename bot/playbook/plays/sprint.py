@@ -1,0 +1,128 @@
+"""Play 1, the concept sprint: breadth across styles, a moodboard, the Director's ranking."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from bot.playbook import errors
+from bot.playbook.plays.base import Outcome, UseCases, in_range
+from bot.playbook.presets import preset_for
+from bot.playbook.roles import Role
+from bot.playbook.sequence import Play
+from storage.models import Image, Ranking
+
+SPRINT_IMAGES = (15, 30)
+SPRINT_STYLES = (3, 5)
+RANKED = (3, 5)
+
+
+def _check_sprint(subject: str, styles: list[str], count: int) -> None:
+    if not subject:
+        raise errors.InvalidInput(
+            "Name the subject after the styles: `sprint watercolor | flat vector | film photo — a courier at dawn`."
+        )
+    if not SPRINT_STYLES[0] <= len(styles) <= SPRINT_STYLES[1]:
+        raise errors.InvalidInput(
+            f"A concept sprint explores 3 to 5 distinct styles (you gave {len(styles)}), separated by `|`."
+        )
+    if len({style.lower() for style in styles}) != len(styles):
+        raise errors.InvalidInput("The styles must be distinct; breadth is the point of a sprint.")
+    in_range("The number of variations", count, SPRINT_IMAGES)
+
+
+class SprintPlays(UseCases):
+    def run_sprint(
+        self, project_id: int, user: str, subject: str, styles: list[str], count: int = 15
+    ) -> Outcome:
+        subject = " ".join(subject.split())
+        styles = [" ".join(style.split()) for style in styles if style.strip()]
+        _check_sprint(subject, styles, count)
+        with self._decide(
+            project_id, user, Role.OPERATOR, "run a concept sprint", "run_sprint"
+        ) as d:
+            project = d.project
+            run = self._play(d.s, project, Play.SPRINT)
+            if project.direction_approved_at is not None:
+                raise errors.OutOfOrder(
+                    "The Director already approved a direction. Turn it into a recipe with `lock`."
+                )
+            preset = preset_for(project.model)
+            base_seed = secrets.randbelow(2**31 - count)
+            images = [
+                {
+                    "prompt": f"{subject}, {styles[i % len(styles)]}",
+                    "negative_prompt": "",
+                    "style": styles[i % len(styles)],
+                    "slot_value": subject,
+                    "seed": base_seed + i,
+                }
+                for i in range(count)
+            ]
+            settings = {
+                "model": project.model,
+                "scheduler": preset.scheduler,
+                "steps": preset.draft_steps,
+                "guidance": preset.guidance,
+                "width": preset.size,
+                "height": preset.size,
+            }
+            job = self._enqueue(
+                d.s,
+                project,
+                user,
+                "sprint",
+                {"settings": settings, "images": images, "subject": subject, "styles": styles},
+            )
+            self._start(run, user, d.hat, self.clock())
+            d.detail = {"job": job.id, "count": count, "styles": styles}
+            return Outcome(project, job)
+
+    def rank(self, project_id: int, user: str, numbers: list[int]) -> Ranking:
+        if len(set(numbers)) != len(numbers):
+            raise errors.InvalidInput("Each candidate can be ranked once.")
+        if not RANKED[0] <= len(numbers) <= RANKED[1]:
+            raise errors.InvalidInput(
+                f"Rank 3 to 5 candidates, best first (you gave {len(numbers)}), e.g. `rank 7 2 11`."
+            )
+        with self._decide(project_id, user, Role.DIRECTOR, "rank the moodboard", "rank") as d:
+            images = [self._image(d.s, d.project, number) for number in numbers]
+            not_sprint = [image.number for image in images if image.play != Play.SPRINT]
+            if not_sprint:
+                raise errors.InvalidInput(
+                    f"Only sprint candidates can be ranked; #{', #'.join(map(str, not_sprint))} are not."
+                )
+            ranking = Ranking(
+                project_id=d.project.id,
+                image_ids=[image.id for image in images],
+                ranked_by=user,
+                created_at=self.clock(),
+            )
+            d.s.add(ranking)
+            d.detail = {"numbers": numbers}
+            d.say("ranked", user=user, numbers=numbers)
+            return ranking
+
+    def approve_direction(self, project_id: int, user: str) -> Outcome:
+        with self._decide(
+            project_id, user, Role.DIRECTOR, "approve a direction", "approve_direction"
+        ) as d:
+            ranking = d.s.scalars(
+                select(Ranking)
+                .where(Ranking.project_id == d.project.id)
+                .order_by(Ranking.id.desc())
+            ).first()
+            if ranking is None:
+                raise errors.OutOfOrder(
+                    "Rank 3–5 candidates first (`rank 7 2 11`); the top one becomes the direction."
+                )
+            if d.project.direction_approved_at is not None:
+                raise errors.OutOfOrder("A direction is already approved.")
+            d.project.direction_image_id = ranking.image_ids[0]
+            d.project.direction_approved_at = self._finish(d.s, d.project, Play.SPRINT).finished_at
+            image = d.s.get(Image, ranking.image_ids[0])
+            number = image.number if image else None
+            d.detail = {"image": number}
+            d.say("direction", user=user, number=number)
+            return Outcome(d.project)

@@ -1,0 +1,178 @@
+"""Play 3, the volume run: the locked recipe with only its slot changed, kept or culled hard."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.playbook import errors
+from bot.playbook.plays.base import Outcome, UseCases, in_range
+from bot.playbook.plays.lock_in import card_of
+from bot.playbook.recipe import check_drift, render
+from bot.playbook.roles import Role
+from bot.playbook.sequence import Play, PlayStatus
+from storage.models import Image, Project, Recipe
+
+VOLUME_VALUES = (1, 20)
+VOLUME_PER_VALUE = (1, 16)
+VOLUME_MAX_IMAGES = 200
+
+
+def _hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _check_values(values: list[str], per_value: int) -> None:
+    in_range("The number of slot values", len(values), VOLUME_VALUES)
+    in_range("Images per value", per_value, VOLUME_PER_VALUE)
+    if len(values) * per_value > VOLUME_MAX_IMAGES:
+        raise errors.InvalidInput(f"A volume run is at most {VOLUME_MAX_IMAGES} images; split it.")
+    if any("{" in value or "}" in value for value in values):
+        raise errors.InvalidInput("Slot values are plain text; braces belong to the template.")
+
+
+def _check_recipe(recipe: Recipe | None) -> Recipe:
+    if recipe is None:
+        raise errors.OutOfOrder(
+            "A volume run needs a locked recipe, and this project has none. "
+            "Lock one first with `lock N` (the lock-in pass)."
+        )
+    if recipe.reproducible is None:
+        raise errors.OutOfOrder(
+            "The recipe's reproducibility check is still running; try again when the hero posts."
+        )
+    if not recipe.reproducible:
+        raise errors.OutOfOrder(
+            "The locked recipe does not reproduce its hero, so it isn't real yet. Lock a fixed one."
+        )
+    return recipe
+
+
+class VolumePlays(UseCases):
+    def run_volume(
+        self,
+        project_id: int,
+        user: str,
+        values: list[str],
+        per_value: int = 1,
+        overrides: dict[str, Any] | None = None,
+    ) -> Outcome:
+        values = [" ".join(value.split()) for value in values if value.strip()]
+        _check_values(values, per_value)
+        with self._decide(project_id, user, Role.OPERATOR, "run a volume batch", "run_volume") as d:
+            recipe = _check_recipe(self._latest_recipe(d.s, d.project.id))
+            if self._play(d.s, d.project, Play.LOCK).status != PlayStatus.DONE:
+                raise errors.OutOfOrder(
+                    "The Director hasn't approved the hero yet; volume waits for that approval."
+                )
+            self._require_order(d.s, d.project, Play.VOLUME)
+            check_drift(card_of(recipe), overrides or {})
+            images = [
+                {
+                    "prompt": render(recipe.prompt_template, value),
+                    "negative_prompt": recipe.negative_prompt,
+                    "slot_value": value,
+                    "seed": recipe.seed + i,
+                }
+                for value in values
+                for i in range(per_value)
+            ]
+            settings = {
+                "model": recipe.model_id,
+                "scheduler": recipe.scheduler,
+                "steps": recipe.steps,
+                "guidance": recipe.guidance,
+                "width": recipe.width,
+                "height": recipe.height,
+            }
+            job = self._enqueue(
+                d.s,
+                d.project,
+                user,
+                "volume",
+                {"settings": settings, "images": images, "recipe_id": recipe.id},
+                batch_key=_hash(settings),
+            )
+            self._start(self._play(d.s, d.project, Play.VOLUME), user, d.hat, self.clock())
+            d.detail = {"job": job.id, "values": values, "per_value": per_value}
+            return Outcome(d.project, job)
+
+    def mark(
+        self, project_id: int, user: str, *, keep: list[int], cull: list[int], batch: bool = False
+    ) -> Outcome:
+        """Keep or cull images; the Operator culls aggressively. `batch`: saved from a batch's ticks."""
+        if set(keep) & set(cull):
+            raise errors.InvalidInput("An image cannot be both kept and culled.")
+        with self._decide(project_id, user, Role.OPERATOR, "keep or cull images", "mark") as d:
+            now = self.clock()
+            kept_volume = False
+            for number in keep:
+                image = self._image(d.s, d.project, number)
+                if image.status in ("shipped", "with_editor"):
+                    continue
+                image.status = "kept"
+                image.kept_at = image.kept_at or now
+                kept_volume = kept_volume or image.play == Play.VOLUME
+            for number in cull:
+                image = self._image(d.s, d.project, number)
+                if image.status == "shipped":
+                    raise errors.InvalidInput(f"#{number} has shipped; it cannot be culled.")
+                image.status, image.kept_at = "culled", None
+            if kept_volume:
+                run = self._play(d.s, d.project, Play.VOLUME)
+                if run.status == PlayStatus.ACTIVE:
+                    run.status, run.finished_at = PlayStatus.DONE, now
+            d.detail = {"keep": keep, "cull": cull}
+            d.say("marked", keep=keep, cull=cull, batch=batch)
+            return Outcome(d.project)
+
+    def upscale_keepers(
+        self, project_id: int, user: str, numbers: list[int] | None = None
+    ) -> Outcome:
+        with self._decide(project_id, user, Role.OPERATOR, "upscale keepers", "upscale") as d:
+            images = self._keepers(d.s, d.project, numbers)
+            job = self._enqueue(
+                d.s,
+                d.project,
+                user,
+                "upscale",
+                {"images": [{"parent_id": image.id, "scale": 2} for image in images]},
+                total=len(images),
+            )
+            d.detail = {"numbers": [i.number for i in images]}
+            return Outcome(d.project, job)
+
+    def _keepers(self, s: Session, project: Project, numbers: list[int] | None) -> list[Image]:
+        """The keepers named, or every volume keeper not upscaled yet."""
+        if numbers:
+            images = [self._image(s, project, number) for number in numbers]
+            not_kept = [image.number for image in images if image.status != "kept"]
+            if not_kept:
+                raise errors.InvalidInput(
+                    f"Only keepers are upscaled; keep #{', #'.join(map(str, not_kept))} first."
+                )
+            return images
+        upscaled = select(Image.parent_id).where(
+            Image.kind == "upscale", Image.parent_id.is_not(None)
+        )
+        images = list(
+            s.scalars(
+                select(Image)
+                .where(
+                    Image.project_id == project.id,
+                    Image.status == "kept",
+                    Image.play == Play.VOLUME,
+                    Image.id.not_in(upscaled),
+                )
+                .order_by(Image.number)
+            )
+        )
+        if not images:
+            raise errors.InvalidInput(
+                "There are no keepers left to upscale. Keep some with the batch's checkboxes first."
+            )
+        return images

@@ -1,0 +1,57 @@
+"""What every listener needs: the service, the message index, the image store and a Slack client."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.playbook.service import PlaybookService
+from bot.slack.index import MessageIndex
+from storage.files import ImageStore
+from storage.models import Project
+
+log = logging.getLogger("atelier.slack")
+
+
+@dataclass
+class Atelier:
+    service: PlaybookService
+    index: MessageIndex
+    store: ImageStore
+    client: WebClient
+
+    def whisper(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """An ephemeral message only `user` sees; failures are logged, never raised at them."""
+        try:
+            self.client.chat_postEphemeral(
+                channel=channel, user=user, text=text, blocks=blocks, thread_ts=thread_ts
+            )
+        except SlackApiError as error:
+            log.warning(
+                "ephemeral failed", extra={"error": error.response.get("error"), "channel": channel}
+            )
+
+    def project_for(
+        self, channel: str, thread_ts: str | None, explicit: int | None
+    ) -> Project | None:
+        """The project a command is about: the thread's, the one named (`p3`), or the channel's latest."""
+        if explicit is not None:
+            project = self.service.project(explicit)
+            return project if project.channel_id == channel else None
+        if thread_ts:
+            found = self.service.project_in_thread(channel, thread_ts)
+            if found is not None:
+                return found
+        return self.service.latest_project(channel)

@@ -1,0 +1,226 @@
+"""The bot's background loop: fold finished jobs in, show progress, and drain the outbox to Slack.
+
+Delivery is here: claiming outbox rows, posting each exactly once, retrying what Slack refused
+for now, giving up on what it refused for good. What each kind of message says and shows is
+in bot.slack.posts, one renderer per outbox kind.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.playbook.service import PlaybookService
+from bot.slack.index import MessageIndex
+from bot.slack.posts import RENDERERS, NotReady
+from storage import outbox
+from storage.files import ImageStore, StoreError
+from storage.models import OutboxMessage
+
+log = logging.getLogger("atelier.dispatch")
+# Errors that retrying cannot fix: say so in the log and stop.
+PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+    "no_permission",
+    "msg_too_long",
+    "cant_update_message",
+}
+MAX_ATTEMPTS = 12
+# Message metadata that marks a post with the outbox message it came from.
+OUTBOX_EVENT = "atelier_outbox"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        service: PlaybookService,
+        index: MessageIndex,
+        sessions: sessionmaker[Session],
+        store: ImageStore,
+        client: WebClient,
+        *,
+        interval: float = 0.5,
+    ) -> None:
+        self.service = service
+        self.index = index
+        self.sessions = sessions
+        self.store = store
+        self.client = client
+        self.interval = interval
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("dispatch loop error; retrying")
+            self.stop.wait(self.interval)
+
+    def tick(self) -> int:
+        """One pass; returns how many Slack messages it sent."""
+        for job_id in self.service.unapplied_jobs():
+            self.service.apply_job_result(job_id)
+        self._queue_progress()
+        return self.drain()
+
+    def _queue_progress(self) -> None:
+        for job in self.service.active_jobs():
+            shown = self.index.progress_message(job.id)
+            if shown is None or shown.shown != job.progress_done:
+                with self.sessions.begin() as s:
+                    outbox.add(
+                        s,
+                        channel_id=job.channel_id,
+                        project_id=job.project_id,
+                        kind="progress",
+                        payload={"job_id": job.id},
+                        dedupe_key=f"progress:{job.id}:{job.progress_done}",
+                    )
+
+    def drain(self, limit: int = 20) -> int:
+        """Send what is due; no transaction is held while Slack is being called."""
+        with self.sessions.begin() as s:
+            claimed = outbox.claim(s, limit=limit)
+        sent = 0
+        for message in claimed:
+            result: dict[str, Any] | None = None
+            failure: Exception | None = None
+            try:
+                result = self._send(message)
+                sent += 1
+            except (NotReady, SlackApiError, SlackRequestError, OSError, StoreError) as error:
+                failure = error
+            with self.sessions.begin() as s:
+                row = s.get(OutboxMessage, message.id)
+                if row is not None:
+                    self._record(row, result, failure)
+        return sent
+
+    def _record(
+        self, row: OutboxMessage, result: dict[str, Any] | None, failure: Exception | None
+    ) -> None:
+        if failure is None:
+            outbox.mark_sent(row, {**(row.result or {}), **(result or {})})
+        elif isinstance(failure, NotReady):
+            outbox.defer(row, str(failure), delay=1.0)
+        elif isinstance(failure, SlackApiError):
+            self._slack_failure(row, failure)
+        elif isinstance(failure, TimeoutError):
+            # Slack may still finish the call; wait it out so the retry can find the post.
+            outbox.retry_later(
+                row, "Slack did not answer in time", delay=float(self.client.timeout)
+            )
+        else:
+            log.warning(
+                "send failed; will retry",
+                extra={"outbox": row.id, "kind": row.kind, "error": str(failure)},
+            )
+            outbox.retry_later(row, f"{type(failure).__name__}: {failure}")
+
+    def _slack_failure(self, message: OutboxMessage, error: SlackApiError) -> None:
+        code = error.response.get("error", "")
+        status = error.response.status_code
+        if code in PERMANENT or message.attempts >= MAX_ATTEMPTS:
+            outbox.give_up(message, code or str(status))
+            log.error(
+                "slack refused a message; gave up",
+                extra={"outbox": message.id, "kind": message.kind, "error": code, "status": status},
+            )
+            return
+        retry_after = error.response.headers.get("Retry-After") if status == 429 else None
+        delay = float(retry_after) if retry_after else (2.0 if code == "invalid_blocks" else None)
+        outbox.retry_later(message, code or f"HTTP {status}", delay=delay)
+        log.warning(
+            "slack call failed; will retry",
+            extra={"outbox": message.id, "kind": message.kind, "error": code, "status": status},
+        )
+
+    def _send(self, message: OutboxMessage) -> dict[str, Any]:
+        with self.sessions() as s:
+            if outbox.waits_behind(s, message):
+                raise NotReady("an earlier message to this project is not delivered yet")
+        project = self.service.project(message.project_id) if message.project_id else None
+        if message.kind not in RENDERERS:
+            raise ValueError(f"unknown outbox kind {message.kind!r}")
+        return RENDERERS[message.kind](self, message, project)
+
+    def chat_post(self, message: OutboxMessage, *, shared: str | None = None, **post: Any) -> str:
+        """Post a new message once.
+
+        Each post carries a key in its Slack message metadata: the outbox message's, or `shared`
+        when several outbox messages may make the same post (a job's progress line). A retry, or
+        any post with a shared key, first reads the conversation for an earlier post with its key.
+        """
+        key = shared or f"outbox-{message.id}"
+        if message.attempts or shared:
+            earlier = self.earlier_post(message, key, post["channel"], post.get("thread_ts"))
+            if earlier is not None:
+                log.info(
+                    "found the earlier post; not sending it again", extra={"outbox": message.id}
+                )
+                return earlier
+        response = self.client.chat_postMessage(
+            **post, metadata={"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}
+        )
+        return str(response["ts"])
+
+    def earlier_post(
+        self, message: OutboxMessage, key: str, channel: str, thread_ts: str | None
+    ) -> str | None:
+        """The ts of a post already made under `key`, read back from its metadata."""
+        cursor = None
+        while True:
+            if thread_ts:
+                page = self.client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    cursor=cursor,
+                    limit=200,
+                    include_all_metadata=True,
+                )
+            else:  # a channel's history is long: only what came after this message was queued
+                page = self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{message.created_at.timestamp() - 60:.6f}",
+                    cursor=cursor,
+                    limit=200,
+                    include_all_metadata=True,
+                )
+            for found in page["messages"]:
+                metadata = found.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == OUTBOX_EVENT
+                    and metadata.get("event_payload", {}).get("key") == key
+                ):
+                    return str(found["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    def upload(self, message: OutboxMessage, digest: str, filename: str, title: str) -> str:
+        """Upload once per outbox message (files_upload_v2); a retry reuses the file."""
+        uploaded = dict(message.result or {})
+        if digest in uploaded:
+            return str(uploaded[digest])
+        response = self.client.files_upload_v2(
+            content=self.store.get(digest), filename=filename, title=title
+        )
+        file_id = str(response["file"]["id"])
+        message.result = {**uploaded, digest: file_id}
+        with self.sessions.begin() as s:
+            row = s.get(OutboxMessage, message.id)
+            if row is not None:
+                row.result = message.result
+        return file_id

@@ -1,0 +1,158 @@
+"""The modals: ranking the moodboard, repairing an image, sending an image back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.playbook.gate import SHORT, GateItem
+from bot.slack.blocks import GRID_CELLS, Block, context, option, plain, section
+
+if TYPE_CHECKING:
+    from storage.models import Image, Project
+
+
+def rank_modal(project: Project, images: Sequence[Image]) -> dict[str, Any]:
+    options = [
+        option(f"#{image.number} {image.style or ''}".strip(), str(image.number))
+        for image in images
+    ][:100]
+    blocks: list[Block] = [
+        section(
+            "Order 3–5 candidates, best first. The first becomes the direction when you approve."
+        )
+    ]
+    for place in range(5):
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"rank_{place}",
+                "optional": place >= 3,
+                "label": plain(["1st (best)", "2nd", "3rd", "4th", "5th"][place]),
+                "element": {
+                    "type": "static_select",
+                    "action_id": f"rank_{place}",
+                    "options": options,
+                    "placeholder": plain("Pick a candidate"),
+                },
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": "rank",
+        "private_metadata": str(project.id),
+        "title": plain("Rank the moodboard"),
+        "submit": plain("Save ranking"),
+        "close": plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+# ---- play 2: hero and recipe card ----------------------------------------------------------
+
+
+def fix_modal(project: Project, image: Image, spent: int, budget: int) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "fix",
+        "private_metadata": f"{project.id}:{image.number}",
+        "title": plain(f"Fix #{image.number}"),
+        "submit": plain("Repair"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section(
+                f"Repair a contained defect in *#{image.number}*. Iterations used: {spent} of {budget}."
+            ),
+            {
+                "type": "input",
+                "block_id": "mode",
+                "label": plain("How"),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": "mode",
+                    "initial_option": option("Inpaint a region", "inpaint"),
+                    "options": [
+                        option("Inpaint a region", "inpaint"),
+                        option("Refine the whole image (low strength)", "refine"),
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "cells",
+                "optional": True,
+                "label": plain("Region (3×3 grid: a–c across, 1–3 down)"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "cells",
+                    "options": [option(cell, cell) for cell in GRID_CELLS],
+                },
+            },
+            context(
+                ":warning: More than 3 cells is more than a third of the image: the playbook says regenerate instead."
+            ),
+            {
+                "type": "input",
+                "block_id": "instruction",
+                "optional": True,
+                "label": plain("What should change"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "instruction",
+                    "placeholder": plain("remove the stray text"),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "strength",
+                "optional": True,
+                "label": plain("Strength"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "strength",
+                    "placeholder": plain("default"),
+                    "options": [
+                        option(value, value)
+                        for value in ("0.1", "0.2", "0.3", "0.4", "0.5", "0.75", "0.9")
+                    ],
+                },
+            },
+        ],
+    }
+
+
+def sendback_modal(project: Project, number: int) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "sendback",
+        "private_metadata": f"{project.id}:{number}",
+        "title": plain(f"Send back #{number}"),
+        "submit": plain("Send back"),
+        "close": plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "item",
+                "label": plain("Which checklist item fails"),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": "item",
+                    "options": [
+                        option(SHORT[item].capitalize(), item.value)
+                        for item in GateItem
+                        if item is not GateItem.LOGGED
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "note",
+                "optional": True,
+                "label": plain("Note for the Operator"),
+                "element": {"type": "plain_text_input", "action_id": "note", "multiline": True},
+            },
+        ],
+    }
+
+
+# ---- reports ---------------------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""The words for each notice a use case records; the playbook records events, Slack gets text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.playbook.gate import SHORT, GateItem
+from bot.playbook.sequence import Play, info
+from bot.slack.blocks import mention
+
+
+def _numbers(numbers: list[int]) -> str:
+    return ", ".join(f"#{n}" for n in numbers)
+
+
+def _marked(p: dict[str, Any]) -> str:
+    if p.get("batch"):
+        return f":scissors: Kept {_numbers(p['keep']) or 'none'}; culled {len(p['cull'])}."
+    if p["keep"]:
+        return f"Kept {_numbers(p['keep'])}."
+    return f"Culled {_numbers(p['cull'])}."
+
+
+def _cancelled(p: dict[str, Any]) -> str:
+    jobs = p["jobs"]
+    if not jobs:
+        return "Nothing was queued to cancel."
+    return f"Cancelled {len(jobs)} job(s): " + ", ".join(str(job) for job in jobs)
+
+
+NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "text": lambda p: str(p["text"]),
+    "warning": lambda p: f":warning: {p['text']}",
+    "roles": lambda p: (
+        "Roles updated: " + ", ".join(f"{role} {mention(who)}" for role, who in p["roles"].items())
+    ),
+    "intent": lambda p: f":memo: Intent restated: {p['intent']}",
+    "skipped": lambda p: (
+        f":fast_forward: {mention(p['user'])} skipped the {info(Play(p['play'])).title}: _{p['reason']}_"
+    ),
+    "ranked": lambda p: (
+        f":trophy: {mention(p['user'])} ranked {_numbers(p['numbers'])}. "
+        f"Approve to take #{p['numbers'][0]} as the direction."
+    ),
+    "direction": lambda p: (
+        f":white_check_mark: {mention(p['user'])} approved the direction: #{p['number']}. "
+        f"Operator: `lock {p['number']}` to make it a recipe."
+    ),
+    "hero": lambda p: (
+        f":white_check_mark: {mention(p['user'])} approved the hero. "
+        "The recipe is locked: `volume <value>; <value> x4`."
+    ),
+    "marked": _marked,
+    "handoff": lambda p: (
+        f":handshake: #{p['number']} is with {mention(p['editor'])}. "
+        "Their next image upload in this thread becomes its next version."
+    ),
+    "budget": lambda p: f"#{p['number']}'s iteration budget is now {p['budget']}.",
+    "cancelled": _cancelled,
+    "cleared": lambda p: (
+        f":rocket: {mention(p['user'])} cleared #{p['number']} to ship. Alt text: _{p['alt']}_"
+    ),
+    "sent_back": lambda p: (
+        f":leftwards_arrow_with_hook: {mention(p['user'])} sent #{p['number']} back: "
+        f"{SHORT[GateItem(p['item'])]}. {p['note']}".strip()
+    ),
+    "which_item": lambda p: (
+        f"{mention(p['user'])}, which checklist item does #{p['number']} fail? "
+        f"Reply `sendback {p['number']} <item> <note>` (people/logos/artists, license, content, alt text)."
+    ),
+    "gate_wait": lambda p: (
+        f":bell: {mention(p['reviewer'])}, #{p['number']} has waited at the gate for {p['hours']:.0f} h."
+    ),
+    "paused_long": lambda p: (
+        f":bell: {mention(p['director'])}, this project has been paused for {p['hours']:.0f} h: {p['detail']}."
+    ),
+}
+
+
+def notice_text(payload: dict[str, Any]) -> str:
+    """A notice's words; a payload from before notices were events is plain `text`."""
+    return NOTICES[payload.get("event", "text")](payload)

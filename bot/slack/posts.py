@@ -1,0 +1,285 @@
+"""What each outbox kind says and shows in Slack: one renderer per kind, looked up in RENDERERS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.slack import blocks, messages
+from bot.slack.notices import notice_text
+from storage.models import Image, Job, OutboxMessage, Project
+
+if TYPE_CHECKING:
+    from bot.slack.delivery import Dispatcher
+
+Renderer = Callable[["Dispatcher", OutboxMessage, "Project | None"], dict[str, Any]]
+
+
+class NotReady(Exception):
+    """The message depends on something not there yet (the project's thread); try again shortly."""
+
+
+def _thread(project: Project | None) -> Project:
+    if project is None or project.thread_ts is None:
+        raise NotReady("the project's thread is not posted yet")
+    return project
+
+
+def post_in_thread(
+    d: Dispatcher,
+    message: OutboxMessage,
+    project: Project,
+    text: str,
+    message_blocks: list[dict[str, Any]] | None = None,
+    *,
+    kind: str | None = None,
+    **ref: Any,
+) -> dict[str, Any]:
+    """Post into the project's thread; `kind` indexes the post so clicks and emoji find it."""
+    ts = d.chat_post(
+        message,
+        channel=project.channel_id,
+        thread_ts=project.thread_ts,
+        text=text,
+        blocks=message_blocks,
+    )
+    if kind:
+        d.index.remember(project.channel_id, ts, kind, project_id=project.id, **ref)
+    return {"ts": ts}
+
+
+def root(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    """The project's root message: posted once (it opens the thread), then updated in place."""
+    assert project is not None
+    text, root_blocks = blocks.project_root(project, d.service.plays(project.id))
+    if project.thread_ts is None:
+        ts = d.chat_post(message, channel=project.channel_id, text=text, blocks=root_blocks)
+        d.service.attach_thread(project.id, ts)
+        d.index.remember(project.channel_id, ts, "root", project_id=project.id)
+        return {"ts": ts}
+    d.client.chat_update(
+        channel=project.channel_id, ts=project.thread_ts, text=text, blocks=root_blocks
+    )
+    return {"ts": project.thread_ts}
+
+
+def digest(d: Dispatcher, message: OutboxMessage, _project: Project | None) -> dict[str, Any]:
+    payload = message.payload
+    file_id = d.upload(
+        message, payload["chart_hash"], "digest-trend.png", "Keep rate and rework, by week"
+    )
+    chart = blocks.image_block(
+        file_id, "Line chart of weekly keep rate and rework after review", "Trend"
+    )
+    ts = d.chat_post(
+        message,
+        channel=message.channel_id,
+        text=payload["text"],
+        blocks=[*payload["blocks"], chart],
+    )
+    return {"ts": ts}
+
+
+def notice(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    return post_in_thread(d, message, _thread(project), notice_text(message.payload))
+
+
+def progress(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    """One message per job, updated in place as images land (`3/24`)."""
+    project = _thread(project)
+    job_id = message.payload["job_id"]
+    job = d.service.job(job_id)
+    assert job is not None
+    text = blocks.progress_text(job)
+    shown = d.index.progress_message(job_id)
+    if shown is None:
+        ts = d.chat_post(
+            message,
+            shared=f"progress-{job_id}",
+            channel=project.channel_id,
+            thread_ts=project.thread_ts,
+            text=text,
+        )
+        d.index.remember(
+            project.channel_id,
+            ts,
+            "progress",
+            project_id=project.id,
+            job_id=job_id,
+            shown=job.progress_done,
+        )
+        return {"ts": ts}
+    d.client.chat_update(channel=project.channel_id, ts=shown.ts, text=text)
+    d.index.mark_shown(shown.id, job.progress_done)
+    return {"ts": shown.ts}
+
+
+def gate(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    project = _thread(project)
+    number = message.payload["number"]
+    view = d.service.gate_view(project.id, number)
+    file_id = d.upload(message, view.image.file_hash, f"gate-{number}.png", f"#{number}")
+    draft = d.service.gate_draft(project.id, number)
+    return post_in_thread(
+        d,
+        message,
+        project,
+        f"Review gate: #{number}",
+        messages.gate(project, view, file_id, draft),
+        kind="gate",
+        image_id=view.image.id,
+    )
+
+
+def repair(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    project = _thread(project)
+    image = d.service.image(project.id, message.payload["number"])
+    return post_version(d, message, project, image, f"New version #{image.number}")
+
+
+def post_version(
+    d: Dispatcher,
+    message: OutboxMessage,
+    project: Project,
+    image: Image,
+    text: str,
+    *,
+    job_id: int | None = None,
+) -> dict[str, Any]:
+    """A new version of an image (a repair or an editor's file), with its way to the gate."""
+    parent = d.service.image_by_id(image.parent_id) if image.parent_id else None
+    file_id = d.upload(message, image.file_hash, f"image-{image.number}.png", f"#{image.number}")
+    return post_in_thread(
+        d,
+        message,
+        project,
+        text,
+        messages.repaired(project, image, parent, file_id),
+        kind="repair",
+        job_id=job_id,
+        image_id=image.id,
+    )
+
+
+def job_result(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    """A finished job: its progress line settles, then what it made (or why it failed)."""
+    project = _thread(project)
+    job = d.service.job(message.payload["job_id"])
+    assert job is not None
+    shown = d.index.progress_message(job.id)
+    if shown is not None:
+        d.client.chat_update(
+            channel=project.channel_id, ts=shown.ts, text=blocks.progress_text(job)
+        )
+    if job.status == "failed":
+        return post_in_thread(
+            d,
+            message,
+            project,
+            f":warning: Job {job.id} ({blocks.JOB_LABEL.get(job.kind, job.kind)}) failed: {job.error}. Nothing already made was lost; run it again when the cause is fixed.",
+        )
+    return JOB_RESULTS[job.kind](d, message, project, job, d.service.job_images(job.id))
+
+
+JobResult = Callable[["Dispatcher", OutboxMessage, Project, Job, list[Image]], dict[str, Any]]
+
+
+def _cut(job: Job) -> list[dict[str, Any]]:
+    """What the text encoder cut from long prompts, under the sheet."""
+    return [blocks.context(f":warning: {w}") for w in (job.result or {}).get("warnings", [])]
+
+
+def _sprint(
+    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+) -> dict[str, Any]:
+    sheet = (job.result or {})["sheet_hash"]
+    file_id = d.upload(message, sheet, f"moodboard-p{project.id}.png", "Moodboard")
+    return post_in_thread(
+        d,
+        message,
+        project,
+        f"Moodboard: {len(images)} variations",
+        messages.moodboard(project, images, file_id) + _cut(job),
+        kind="moodboard",
+        job_id=job.id,
+    )
+
+
+def _hero(
+    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, _images: list[Image]
+) -> dict[str, Any]:
+    recipe = next(r for r in d.service.recipes(project.id) if r.id == job.params["recipe_id"])
+    hero = d.service.image_by_id((job.result or {})["hero_image_id"])
+    assert hero is not None
+    file_id = d.upload(message, hero.file_hash, f"hero-{hero.number}.png", f"Hero #{hero.number}")
+    return post_in_thread(
+        d,
+        message,
+        project,
+        f"Hero #{hero.number}",
+        messages.hero(project, recipe, hero, file_id),
+        kind="hero",
+        job_id=job.id,
+        image_id=hero.id,
+        recipe_id=recipe.id,
+    )
+
+
+def _volume(
+    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+) -> dict[str, Any]:
+    sheet = (job.result or {})["sheet_hash"]
+    file_id = d.upload(message, sheet, f"batch-job{job.id}.png", "Volume batch")
+    return post_in_thread(
+        d,
+        message,
+        project,
+        f"Volume batch: {len(images)} images",
+        messages.batch(project, images, file_id, "Volume batch") + _cut(job),
+        kind="batch",
+        job_id=job.id,
+    )
+
+
+def _upscale(
+    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+) -> dict[str, Any]:
+    sheet = (job.result or {})["sheet_hash"]
+    file_id = d.upload(message, sheet, f"upscaled-job{job.id}.png", "Upscaled keepers")
+    return post_in_thread(
+        d,
+        message,
+        project,
+        "Upscaled keepers",
+        messages.sheet_only("Upscaled keepers", images, file_id)
+        + [blocks.context("Send one to the gate with `review N`.")],
+        kind="sheet",
+        job_id=job.id,
+    )
+
+
+def _fix(
+    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+) -> dict[str, Any]:
+    return post_version(
+        d, message, project, images[0], f"Repaired #{images[0].number}", job_id=job.id
+    )
+
+
+JOB_RESULTS: dict[str, JobResult] = {
+    "sprint": _sprint,
+    "hero": _hero,
+    "volume": _volume,
+    "upscale": _upscale,
+    "fix": _fix,
+}
+
+RENDERERS: dict[str, Renderer] = {
+    "root": root,
+    "digest": digest,
+    "notice": notice,
+    "progress": progress,
+    "job_result": job_result,
+    "gate": gate,
+    "repair": repair,
+}

@@ -1,0 +1,96 @@
+"""The closed sets of values that columns hold, as StrEnums; the models map them to strings.
+
+A StrEnum member equals its string, so `image.status == "kept"` and rows written before the
+enums existed both keep working; a value outside the set fails at write time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ProjectState(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+class PauseReason(StrEnum):
+    """Why a project paused: the playbook's three triggers."""
+
+    INTENT = "intent"
+    REPRODUCIBILITY = "reproducibility"
+    RECURRING_SENDBACK = "recurring_sendback"
+
+
+class Play(StrEnum):
+    SPRINT = "sprint"
+    LOCK = "lock"
+    VOLUME = "volume"
+    FIX = "fix"
+    GATE = "gate"
+
+
+class PlayStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class ImageStatus(StrEnum):
+    """Where an image stands. Transitions (each tested in tests/playbook/test_image_status.py):
+
+    candidate ─keep─▶ kept ─review N─▶ at_gate ─clear─▶ shipped
+        │               │  ◀──keep──┐     │
+        └─cull─▶ culled ◀─cull──────┴─────┤ send back
+                        ▲                 ▼
+    kept ─handoff─▶ with_editor       sent_back ─review N─▶ at_gate
+           ◀─editor's file─┘
+    Generations start as candidates; upscales and editors' files start kept; reproducibility
+    re-renders start culled (evidence, never a candidate).
+    """
+
+    CANDIDATE = "candidate"
+    KEPT = "kept"
+    CULLED = "culled"
+    WITH_EDITOR = "with_editor"
+    AT_GATE = "at_gate"
+    SENT_BACK = "sent_back"
+    SHIPPED = "shipped"
+
+
+class ImageKind(StrEnum):
+    TXT2IMG = "txt2img"
+    IMG2IMG = "img2img"
+    INPAINT = "inpaint"
+    UPSCALE = "upscale"
+    REPRO = "repro"
+    EDITOR = "editor"
+
+
+class JobKind(StrEnum):
+    SPRINT = "sprint"
+    HERO = "hero"
+    VOLUME = "volume"
+    FIX = "fix"
+    UPSCALE = "upscale"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class GateDecision(StrEnum):
+    CLEARED = "cleared"
+    SENT_BACK = "sent_back"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"

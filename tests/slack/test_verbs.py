@@ -1,0 +1,41 @@
+"""One registry entry per verb; help, the README and manifest.yml all follow it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from handlers.verbs import VERBS, is_verb, usage
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_help_lists_every_verb_with_who_may_run_it() -> None:
+    listed = usage()
+    for name, verb in VERBS.items():
+        assert f"• {verb.usage}" in listed, name
+    assert "`approve` — approve the ranked direction, or the hero (Director)" in listed
+    assert usage("sendback").startswith("Usage: `sendback 12 license <note>`")
+    assert usage("sendback").endswith("(Reviewer)")
+
+
+def test_the_readme_command_list_is_the_registry() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for verb in VERBS.values():
+        assert f"- {verb.usage}" in readme, f"README is missing: {verb.usage}"
+
+
+def test_the_manifest_usage_hint_names_registered_verbs_only() -> None:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    hint = manifest["features"]["slash_commands"][0]["usage_hint"]
+    first_words = [part.split()[0] for part in hint.split(" | ")]
+    assert first_words and all(word in VERBS for word in first_words), first_words
+
+
+def test_a_thread_reply_counts_as_a_command_only_by_a_known_first_word() -> None:
+    assert all(is_verb(name) for name in VERBS)
+    assert is_verb("p3") and is_verb("Send") and is_verb("?")
+    assert not any(is_verb(word) for word in ("looks", "great", "thanks", "lockdown"))
+    assert all(re.fullmatch(r"[a-z]+", name) for name in VERBS)
