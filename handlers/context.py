@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from bot.playbook.plays.base import REQUEST_KEY
+from bot.playbook.service import PlaybookService
 from bot.slack.context import Atelier
+from bot.slack.grammar import Command
 
 log = logging.getLogger("atelier.slack")
 T = TypeVar("T")
@@ -74,3 +76,35 @@ def retried(
 def decide(atelier: Atelier, body: dict[str, Any], work: Callable[[], T]) -> T | None:
     """Run a listener's use case for one Slack request, safe against a dropped connection."""
     return retried(work, key=request_key(body), applied=atelier.service.applied)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One command as a handler sees it: who, where, the parsed words, and the project."""
+
+    atelier: Atelier
+    command: Command
+    user: str
+    channel: str
+    thread_ts: str | None
+    trigger_id: str | None
+    files: list[dict[str, Any]]
+    project_id: int = 0
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return self.command.args
+
+    @property
+    def service(self) -> PlaybookService:
+        return self.atelier.service
+
+
+def in_project(call: Call, work: Callable[[Call], Reply | None]) -> Reply | None:
+    """Run `work` on the project the command is about (thread, `p3`, or the channel's latest)."""
+    project = call.atelier.project_for(call.channel, call.thread_ts, call.command.project)
+    if project is None:
+        return Reply(
+            "There is no project here yet. Start one with `/atelier new <the intent in one sentence>`."
+        )
+    return work(Call(**{**call.__dict__, "project_id": project.id}))

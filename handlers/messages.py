@@ -9,11 +9,12 @@ from typing import Any
 from slack_bolt import App
 
 from bot.playbook.errors import PlaybookError
+from bot.playbook.service import Project
 from bot.slack import uploads
 from bot.slack.context import Atelier
 from bot.slack.grammar import UsageError
 from handlers import verbs
-from handlers.context import SOMETHING_WENT_WRONG, decide
+from handlers.context import SOMETHING_WENT_WRONG, Reply, decide
 
 log = logging.getLogger("atelier.slack")
 _MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
@@ -24,12 +25,39 @@ def _is_command(text: str) -> bool:
     return verbs.is_verb(text.strip().split(" ", 1)[0])
 
 
+def _from_a_person_in_a_thread(event: dict[str, Any]) -> bool:
+    return (
+        not event.get("bot_id")
+        and event.get("subtype") in (None, "file_share")
+        and bool(event.get("thread_ts"))
+    )
+
+
+def _respond(
+    atelier: Atelier, body: dict[str, Any], project: Project, event: dict[str, Any]
+) -> Reply | None:
+    """An editor's file, a command, or (for a typo of a verb) a suggestion; chat is ignored."""
+    channel, user, thread = event["channel"], event.get("user", ""), event["thread_ts"]
+    text = _MENTION.sub("", event.get("text") or "")
+    files = event.get("files") or []
+    if files and not text.lower().startswith("fix"):
+        match = _VERSION.match(text)
+        number = int(match.group(1)) if match else None
+        decide(
+            atelier,
+            body,
+            lambda: uploads.record_editor_upload(atelier, project, user, files, number),
+        )
+        return None
+    if not (_is_command(text) or text != (event.get("text") or "")):
+        suggestion = verbs.did_you_mean(text)
+        return Reply(suggestion) if suggestion is not None else None
+    call = verbs.Call(atelier, verbs.parse(text), user, channel, thread, None, files)
+    return decide(atelier, body, lambda: verbs.run(call))
+
+
 def thread_reply(event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
-    if (
-        event.get("bot_id")
-        or event.get("subtype") not in (None, "file_share")
-        or not event.get("thread_ts")
-    ):
+    if not _from_a_person_in_a_thread(event):
         return
     atelier: Atelier = context["atelier"]
     if not atelier.index.first_delivery(body.get("event_id", "")):
@@ -38,23 +66,8 @@ def thread_reply(event: dict[str, Any], body: dict[str, Any], context: dict[str,
     project = atelier.service.project_in_thread(channel, thread)
     if project is None:
         return
-    text = _MENTION.sub("", event.get("text") or "")
-    mentioned = text != (event.get("text") or "")
-    files = event.get("files") or []
     try:
-        if files and not text.lower().startswith("fix"):
-            match = _VERSION.match(text)
-            number = int(match.group(1)) if match else None
-            decide(
-                atelier,
-                body,
-                lambda: uploads.record_editor_upload(atelier, project, user, files, number),
-            )
-            return
-        if not (_is_command(text) or mentioned):
-            return
-        call = verbs.Call(atelier, verbs.parse(text), user, channel, thread, None, files)
-        reply = decide(atelier, body, lambda: verbs.run(call))
+        reply = _respond(atelier, body, project, event)
     except UsageError as error:
         atelier.whisper(channel, user, str(error), thread_ts=thread)
         return

@@ -11,38 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
 
 from bot.playbook.errors import NotFound, PlaybookError
-from bot.playbook.service import PlaybookService
 from bot.slack import blocks, grammar, modals, uploads
 from bot.slack import parsers as g
-from bot.slack.context import Atelier
 from bot.slack.grammar import Command, Parser
-from handlers.context import Reply
-
-
-@dataclass(frozen=True)
-class Call:
-    """One command as a handler sees it: who, where, the parsed words, and the project."""
-
-    atelier: Atelier
-    command: Command
-    user: str
-    channel: str
-    thread_ts: str | None
-    trigger_id: str | None
-    files: list[dict[str, Any]]
-    project_id: int = 0
-
-    @property
-    def args(self) -> dict[str, Any]:
-        return self.command.args
-
-    @property
-    def service(self) -> PlaybookService:
-        return self.atelier.service
+from handlers import answers
+from handlers.context import Call, Reply, in_project
 
 
 @dataclass(frozen=True)
@@ -77,7 +52,20 @@ def _warn(warnings: list[str]) -> Reply | None:
 
 
 def _help(call: Call) -> Reply:
-    return Reply(usage(call.args.get("topic")))
+    """The verb list (or one verb's usage), and where this thread's project stands."""
+    topic = call.args.get("topic")
+    if topic is not None and topic not in VERBS:
+        meant = grammar.closest(topic, VERBS)
+        if meant is not None:
+            return Reply(f"Did you mean `{meant}`? {usage(meant)}")
+    if topic is not None:
+        return Reply(usage(topic))
+    text = f"{usage()}\n{answers.PROJECT_PREFIX}"
+    project = call.atelier.project_for(call.channel, call.thread_ts, call.command.project)
+    if project is not None:
+        standing = call.service.standing(project.id)
+        text += "\n\n" + blocks.play_order(standing.project, standing.plays, standing.step)
+    return Reply(text)
 
 
 def _new(call: Call) -> Reply:
@@ -92,25 +80,12 @@ def _new(call: Call) -> Reply:
     )
 
 
-def _settings(call: Call) -> Reply:
-    changes = call.args["changes"]
-    if changes:
-        call.service.update_settings(call.channel, call.user, **changes)
-    current = call.service.settings(call.channel)
-    m = blocks.mention
-    return Reply(
-        f"Channel settings{' saved' if changes else ''}: Director {m(current.director)}, Operator {m(current.operator)}, "
-        f"Reviewer {m(current.reviewer)}, iteration budget {current.iteration_budget}, review cool-off {current.review_cooloff_minutes} min, "
-        f"model `{current.model}`, queue limit {current.queue_limit_per_user} images per person."
-    )
-
-
 def _roles(call: Call) -> Reply | None:
     """In the channel, the defaults for new projects; in a thread (or with `pN`), that project's."""
     if call.thread_ts is None and call.command.project is None:
         call.service.update_settings(call.channel, call.user, **call.args)
         return Reply("Channel default roles saved; new projects start with them.")
-    return _in_project(call, _said(lambda c: c.service.set_roles(c.project_id, c.user, **c.args)))
+    return in_project(call, _said(lambda c: c.service.set_roles(c.project_id, c.user, **c.args)))
 
 
 # ---- verbs about one project ------------------------------------------------------------
@@ -149,52 +124,6 @@ def _fix(call: Call) -> None:
         mask_hash=mask_hash,
         mask_coverage=coverage,
         strength=args["strength"],
-    )
-
-
-def _status(call: Call) -> Reply:
-    project = call.service.project(call.project_id)
-    jobs = [j for j in call.service.jobs(project.channel_id) if j.project_id == project.id]
-    return Reply(
-        f"Project {project.id}",
-        blocks.status_blocks(project, call.service.plays(project.id), jobs),
-    )
-
-
-def _recipe(call: Call) -> Reply:
-    recipe = call.service.recipe(call.project_id)
-    if recipe is None:
-        return Reply("No recipe is locked yet. The Operator locks one with `lock N`.")
-    return Reply(f"Recipe card v{recipe.version}", blocks.recipe_card(recipe))
-
-
-def _metrics(call: Call) -> Reply:
-    scope, days = call.args["scope"], call.args["days"]
-    project = call.service.project(call.project_id)
-    now = call.service.clock()
-    window = timedelta(days=days)
-    scopes: dict[str, dict[str, Any]] = {
-        "project": {"project_id": project.id},
-        "channel": {"channel_id": project.channel_id},
-        "team": {},
-    }
-    where = scopes[scope]
-    current = call.service.metrics(since=now - window, until=now, **where)
-    previous = call.service.metrics(since=now - 2 * window, until=now - window, **where)
-    title = {"project": f"Project {project.id}", "channel": "This channel", "team": "The team"}
-    return Reply(
-        f"{title[scope]} metrics",
-        blocks.metrics_blocks(title[scope], current, previous, days),
-    )
-
-
-def _queue(call: Call) -> Reply:
-    jobs = call.service.jobs(call.channel)
-    return Reply(
-        "\n".join(
-            f"job {job.id} (project {job.project_id}): {blocks.progress_text(job)}" for job in jobs
-        )
-        or "The queue is empty."
     )
 
 
@@ -293,17 +222,23 @@ VERBS: dict[str, Verb] = {
     "sendback": Verb(
         "`sendback 12 license <note>` — send an image back for a checklist item",
         g.sendback,
-        _said(
-            lambda c: c.service.review(
+        lambda c: _warn(
+            c.service.review(
                 c.project_id,
                 c.user,
                 c.args["number"],
                 decision="send_back",
                 reason_item=c.args["item"],
                 note=c.args["note"],
-            )
+            ).warnings
         ),
         "Reviewer",
+    ),
+    "reopen": Verb(
+        "`reopen sprint <reason>` — re-open the concept sprint to rank a new direction",
+        g.reopen,
+        _said(lambda c: c.service.reopen_sprint(c.project_id, c.user, c.args["reason"])),
+        "Director",
     ),
     "skip": Verb(
         "`skip lock <reason>` — skip a play deliberately",
@@ -324,15 +259,20 @@ VERBS: dict[str, Verb] = {
         "Director",
     ),
     "status": Verb(
-        "`status` — the project's plays, pauses and queue", g.nothing("status"), _status
+        "`status [p3]` — the project's plays, pauses and queue; in the channel, every project",
+        g.optional_project("status"),
+        answers.status,
+        needs_project=False,
     ),
-    "recipe": Verb("`recipe` — the locked recipe card", g.nothing("recipe"), _recipe),
+    "recipe": Verb("`recipe` — the locked recipe card", g.nothing("recipe"), answers.recipe),
     "metrics": Verb(
         "`metrics [project|channel] [--days N]` — keep rate, iterations per final, rework, brief→hero",
         g.metrics,
-        _metrics,
+        answers.metrics,
     ),
-    "queue": Verb("`queue` — jobs waiting and running in this channel", g.nothing("queue"), _queue),
+    "queue": Verb(
+        "`queue` — jobs waiting and running in this channel", g.nothing("queue"), answers.queue
+    ),
     "cancel": Verb(
         "`cancel [job id]` — cancel this project's queued jobs",
         g.cancel,
@@ -342,7 +282,7 @@ VERBS: dict[str, Verb] = {
     "settings": Verb(
         "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",
         g.settings,
-        _settings,
+        answers.settings,
         needs_project=False,
     ),
     "help": Verb("`help` — this list", g.help_topic, _help, needs_project=False),
@@ -369,13 +309,20 @@ def is_verb(word: str) -> bool:
     )
 
 
-def _in_project(call: Call, work: Callable[[Call], Reply | None]) -> Reply | None:
-    project = call.atelier.project_for(call.channel, call.thread_ts, call.command.project)
-    if project is None:
-        return Reply(
-            "There is no project here yet. Start one with `/atelier new <the intent in one sentence>`."
-        )
-    return work(Call(**{**call.__dict__, "project_id": project.id}))
+def did_you_mean(text: str) -> str | None:
+    """For a thread reply that is not a command: a suggestion if it is one verb's typo away.
+
+    Only when the rest of the reply reads as that verb's arguments, so chat stays chat.
+    """
+    word, _, rest = text.strip().partition(" ")
+    meant = grammar.closest(word, VERBS)
+    if meant is None:
+        return None
+    try:
+        VERBS[meant].parser(rest.strip())
+    except grammar.UsageError:
+        return None
+    return f"Did you mean `{meant}`? {usage(meant)}"
 
 
 def run(call: Call) -> Reply | None:
@@ -384,7 +331,7 @@ def run(call: Call) -> Reply | None:
     try:
         if not verb.needs_project:
             return verb.run(call)
-        return _in_project(call, verb.run)
+        return in_project(call, verb.run)
     except NotFound as error:
         return Reply(f":mag: {error}")
     except PlaybookError as error:

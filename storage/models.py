@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -16,40 +15,29 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, utcnow
+from storage.states import (
+    GateDecision,
+    ImageKind,
+    ImageStatus,
+    JobKind,
+    JobStatus,
+    OutboxStatus,
+    PauseReason,
+    Play,
+    PlayStatus,
+    ProjectState,
+)
+
+__all__ = ["Base", "utcnow"]
 
 # Image kinds that are attempts at an image; upscales, reproducibility renders and editor
 # uploads are not, so they count neither toward keep rate, iterations nor the budget.
 ATTEMPT_KINDS = ("txt2img", "img2img", "inpaint")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use an aware UTC one")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+# Everything the runner rendered: what "iterations per final" divides by the finals cleared.
+GENERATION_KINDS = (*ATTEMPT_KINDS, "upscale", "repro")
 
 
 class ChannelSettings(Base):
@@ -83,8 +71,8 @@ class Project(Base):
     channel_id: Mapped[str] = mapped_column(String(32), index=True)
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     intent: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="active")
-    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[ProjectState] = mapped_column(default=ProjectState.ACTIVE)
+    pause_reason: Mapped[PauseReason | None]
     pause_detail: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None]
     director: Mapped[str] = mapped_column(String(32))
@@ -100,6 +88,8 @@ class Project(Base):
     direction_approved_at: Mapped[datetime | None]
     hero_approved_at: Mapped[datetime | None]
 
+    plays: Mapped[list[PlayRun]] = relationship(back_populates="project", order_by="PlayRun.id")
+
 
 class PlayRun(Base):
     """Where each of the five plays stands in a project."""
@@ -109,13 +99,15 @@ class PlayRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    play: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    play: Mapped[Play]
+    status: Mapped[PlayStatus] = mapped_column(default=PlayStatus.PENDING)
     skip_reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(32))
     hat: Mapped[str | None] = mapped_column(String(16))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+    project: Mapped[Project] = relationship(back_populates="plays")
 
 
 class Recipe(Base):
@@ -148,6 +140,11 @@ class Recipe(Base):
     reproducible: Mapped[bool | None] = mapped_column(Boolean)
     locked_by: Mapped[str] = mapped_column(String(32))
     locked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Director's approval of this version's hero; a volume run needs it.
+    approved_by: Mapped[str | None] = mapped_column(String(32))
+    approved_at: Mapped[datetime | None]
+
+    project: Mapped[Project] = relationship()
 
 
 class Image(Base):
@@ -164,9 +161,9 @@ class Image(Base):
     number: Mapped[int] = mapped_column(Integer)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
     job_index: Mapped[int | None] = mapped_column(Integer)
-    play: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    play: Mapped[Play]
+    kind: Mapped[ImageKind]
+    status: Mapped[ImageStatus] = mapped_column(default=ImageStatus.CANDIDATE)
     style: Mapped[str | None] = mapped_column(String(200))
     slot_value: Mapped[str | None] = mapped_column(Text)
     prompt: Mapped[str] = mapped_column(Text, default="")
@@ -192,6 +189,16 @@ class Image(Base):
     budget: Mapped[int | None] = mapped_column(Integer)
     alt_text: Mapped[str | None] = mapped_column(Text)
 
+    project: Mapped[Project] = relationship()
+    job: Mapped[Job | None] = relationship()
+    recipe: Mapped[Recipe | None] = relationship()
+    # The version this one was made from, and the first generation of its lineage.
+    parent: Mapped[Image | None] = relationship(remote_side="Image.id", foreign_keys=[parent_id])
+    # Read-only: a first generation is its own root, which the unit of work could not order.
+    root: Mapped[Image | None] = relationship(
+        remote_side="Image.id", foreign_keys=[root_id], viewonly=True
+    )
+
 
 class Ranking(Base):
     """The Director's ordered pick of sprint candidates."""
@@ -203,6 +210,8 @@ class Ranking(Base):
     image_ids: Mapped[list[int]] = mapped_column(JSON)
     ranked_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship()
 
 
 class GateReview(Base):
@@ -221,10 +230,13 @@ class GateReview(Base):
     alt_text_written: Mapped[bool] = mapped_column(Boolean, default=False)
     logged_with_recipe: Mapped[bool] = mapped_column(Boolean, default=False)
     alt_text: Mapped[str | None] = mapped_column(Text)
-    decision: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[GateDecision]
     reason_item: Mapped[str | None] = mapped_column(String(40))
     reason_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    project: Mapped[Project] = relationship()
+    image: Mapped[Image] = relationship()
 
 
 class Job(Base):
@@ -235,11 +247,11 @@ class Job(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     channel_id: Mapped[str] = mapped_column(String(32), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[JobKind]
     priority: Mapped[int] = mapped_column(Integer)
     batch_key: Mapped[str] = mapped_column(String(64), default="")
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[JobStatus] = mapped_column(default=JobStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     not_before: Mapped[datetime | None]
@@ -255,6 +267,8 @@ class Job(Base):
     finished_at: Mapped[datetime | None]
     applied_at: Mapped[datetime | None]
 
+    project: Mapped[Project | None] = relationship()
+
 
 class OutboxMessage(Base):
     """A Slack call waiting to be made; drained with retries so nothing is lost."""
@@ -267,7 +281,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[OutboxStatus] = mapped_column(default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -331,6 +345,8 @@ class GateDraft(Base):
     ticked: Mapped[list[str]] = mapped_column(JSON, default=list)
     alt_text: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    image: Mapped[Image] = relationship()
 
 
 class DigestRun(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, utcnow
+from storage.states import OutboxStatus
 
 # Waiting for its next try, or being sent now (or its sender died and its lease will lapse).
 UNDELIVERED = ("pending", "sending")
@@ -63,14 +64,14 @@ def claim(
         if message.status == "sending":
             message.attempts += 1
             message.last_error = "the sender stopped before recording the result"
-        message.status = "sending"
+        message.status = OutboxStatus.SENDING
         message.next_attempt_at = now + timedelta(seconds=lease_seconds)
     session.flush()
     return messages
 
 
 def mark_sent(message: OutboxMessage, result: dict[str, Any]) -> None:
-    message.status = "sent"
+    message.status = OutboxStatus.SENT
     message.result = result
     message.sent_at = utcnow()
     message.last_error = None
@@ -78,7 +79,7 @@ def mark_sent(message: OutboxMessage, result: dict[str, Any]) -> None:
 
 def retry_later(message: OutboxMessage, error: str, *, delay: float | None = None) -> None:
     """Back off exponentially (or as Slack asked); a message is never dropped for a transient error."""
-    message.status = "pending"
+    message.status = OutboxStatus.PENDING
     message.attempts += 1
     message.last_error = error
     wait = delay if delay is not None else min(300.0, 0.5 * 2 ** min(message.attempts, 10))
@@ -87,7 +88,7 @@ def retry_later(message: OutboxMessage, error: str, *, delay: float | None = Non
 
 def defer(message: OutboxMessage, reason: str, *, delay: float) -> None:
     """Not yet, for a reason that is no failure (something it follows is not there yet)."""
-    message.status = "pending"
+    message.status = OutboxStatus.PENDING
     message.last_error = reason
     message.next_attempt_at = utcnow() + timedelta(seconds=delay)
 
@@ -109,7 +110,7 @@ def waits_behind(session: Session, message: OutboxMessage) -> bool:
 
 
 def give_up(message: OutboxMessage, error: str) -> None:
-    message.status = "failed"
+    message.status = OutboxStatus.FAILED
     message.last_error = error
 
 

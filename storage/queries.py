@@ -9,13 +9,15 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import ATTEMPT_KINDS, GateReview, Image, Job, Project
+from storage.models import ATTEMPT_KINDS, GENERATION_KINDS, GateReview, Image, Job, Project
 
 
 @dataclass(frozen=True)
 class MetricInputs:
     generated: int
     kept: int
+    # Every generation in scope (attempts, hero re-checks, upscales), for iterations per final.
+    generations: int
     lineage_sizes: list[int]
     reviewed: int
     sent_back: int
@@ -54,6 +56,10 @@ def metric_inputs(
     generated, kept = session.execute(
         _scope(attempts, Image.project_id, channel_id, project_id)
     ).one()
+    made = select(func.count(Image.id)).where(
+        Image.kind.in_(GENERATION_KINDS), Image.created_at >= since, Image.created_at < until
+    )
+    generations = session.scalar(_scope(made, Image.project_id, channel_id, project_id)) or 0
 
     clears = aliased(GateReview)
     shipped = (
@@ -92,6 +98,7 @@ def metric_inputs(
     return MetricInputs(
         generated=int(generated),
         kept=int(kept),
+        generations=int(generations),
         lineage_sizes=[sizes.get(root, 0) for root in roots if root is not None],
         reviewed=int(reviewed),
         sent_back=int(sent_back),

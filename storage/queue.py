@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import Job, utcnow
+from storage.states import JobStatus
 
 # Hero renders and repairs first, then sprints, then volume work.
 PRIORITY = {"hero": 0, "fix": 0, "sprint": 1, "volume": 2, "upscale": 2}
@@ -76,14 +77,14 @@ def claim(
             return None
         job.attempts += 1
         if job.attempts > job.max_attempts:
-            job.status = "failed"
+            job.status = JobStatus.FAILED
             job.error = job.error or "the runner holding it stopped answering"
             job.error = f"gave up after {job.max_attempts} attempts: {job.error}"
             job.finished_at = now
             job.lease_owner = None
             session.flush()
             continue
-        job.status = "running"
+        job.status = JobStatus.RUNNING
         job.lease_owner = worker
         job.lease_expires_at = now + timedelta(seconds=lease_seconds)
         job.claimed_at = now
@@ -116,7 +117,7 @@ def claim_companions(
     companions = list(session.scalars(stmt))
     for other in companions:
         other.attempts += 1
-        other.status = "running"
+        other.status = JobStatus.RUNNING
         other.lease_owner = worker
         other.lease_expires_at = now + timedelta(seconds=lease_seconds)
         other.claimed_at = now
@@ -139,7 +140,7 @@ def progress(session: Session, job_id: int, done: int) -> None:
 
 
 def complete(session: Session, job: Job, result: dict[str, Any]) -> None:
-    job.status = "done"
+    job.status = JobStatus.DONE
     job.result = result
     job.finished_at = utcnow()
     job.lease_owner = None
@@ -154,17 +155,17 @@ def fail(session: Session, job: Job, error: str, *, retryable: bool = True) -> N
     job.lease_owner = None
     job.lease_expires_at = None
     if retryable and job.attempts < job.max_attempts:
-        job.status = "queued"
+        job.status = JobStatus.QUEUED
         job.not_before = utcnow() + timedelta(seconds=BACKOFF_SECONDS * 2 ** (job.attempts - 1))
     else:
-        job.status = "failed"
+        job.status = JobStatus.FAILED
         job.finished_at = utcnow()
     session.flush()
 
 
 def release(session: Session, job: Job) -> None:
     """Hand a job back untouched (shutdown or yielding to others); it does not count as a try."""
-    job.status = "queued"
+    job.status = JobStatus.QUEUED
     job.attempts = max(0, job.attempts - 1)
     job.lease_owner = None
     job.lease_expires_at = None
@@ -172,7 +173,7 @@ def release(session: Session, job: Job) -> None:
 
 
 def cancel(session: Session, job: Job) -> None:
-    job.status = "cancelled"
+    job.status = JobStatus.CANCELLED
     job.finished_at = utcnow()
     job.lease_owner = None
     session.flush()

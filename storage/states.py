@@ -59,6 +59,10 @@ class ImageStatus(StrEnum):
     SHIPPED = "shipped"
 
 
+# Keepers: kept, whether or not they are waiting at the gate.
+KEEPERS = (ImageStatus.KEPT, ImageStatus.AT_GATE)
+
+
 class ImageKind(StrEnum):
     TXT2IMG = "txt2img"
     IMG2IMG = "img2img"

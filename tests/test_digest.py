@@ -56,13 +56,13 @@ def test_digest_values_equal_the_hand_computed_ones(
     data = service.digest_data("C1", NOW)
     keep, iterations, rework, hero = data.current
     assert (keep.value, keep.count) == (pytest.approx(3 / 11), 11)  # same fixture as test_metrics
-    assert (iterations.value, rework.value, hero.value) == (2.0, 0.5, pytest.approx(3.5))
+    assert (iterations.value, rework.value, hero.value) == (6.5, 0.5, pytest.approx(3.5))
     assert [p.id for p, _, _ in data.moved] == [1]
     assert [p.id for p in data.paused] == [2]
     out = digest.text(data)
     assert "Keep rate: 27% (100%), n=11" in out  # the week before holds one image, kept
     assert (
-        "Iterations per final: 2.0" in out
+        "Iterations per final: 6.5" in out
         and "Rework after review: 50%" in out
         and "Brief to approved hero: 3.5 h" in out
     )

@@ -53,6 +53,8 @@ _SYNONYMS: dict[str, GateItem] = {
     "accessibility": GateItem.ALT_TEXT,
     "offensive": GateItem.CONTENT,
     "bias": GateItem.CONTENT,
+    "licence": GateItem.LICENSE,
+    "licensing": GateItem.LICENSE,
     "recipe": GateItem.LOGGED,
 }
 

@@ -39,14 +39,18 @@ def keep_rate(kept: int, generated: int) -> Metric:
     )
 
 
-def iterations_per_final(lineage_sizes: Sequence[int]) -> Metric:
+def iterations_per_final(generations: int, lineage_sizes: Sequence[int]) -> Metric:
+    """The generations it took to ship a final: all of them, not only the final's own lineage."""
+    finals = len(lineage_sizes)
+    own = f" (its own lineage alone: {sum(lineage_sizes) / finals:.1f})" if finals else ""
     return Metric(
         "Iterations per final",
-        sum(lineage_sizes) / len(lineage_sizes) if lineage_sizes else None,
-        len(lineage_sizes),
+        generations / finals if finals else None,
+        finals,
         "",
         "down",
-        "falling means fewer generations buy each shipped image",
+        "every generation in the window (sprint, hero and re-check, volume, re-rolls, fixes, "
+        f"upscales) ÷ finals cleared{own}; falling means fewer generations buy each shipped image",
     )
 
 
@@ -76,7 +80,7 @@ def brief_to_hero(durations: Sequence[timedelta]) -> Metric:
 def all_metrics(inputs: MetricInputs) -> list[Metric]:
     return [
         keep_rate(inputs.kept, inputs.generated),
-        iterations_per_final(inputs.lineage_sizes),
+        iterations_per_final(inputs.generations, inputs.lineage_sizes),
         rework_after_review(inputs.sent_back, inputs.reviewed),
         brief_to_hero(inputs.hero_durations),
     ]

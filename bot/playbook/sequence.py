@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from bot.playbook.roles import Role
+from storage.states import Play, PlayStatus
 
-
-class Play(StrEnum):
-    SPRINT = "sprint"
-    LOCK = "lock"
-    VOLUME = "volume"
-    FIX = "fix"
-    GATE = "gate"
-
-
-class PlayStatus(StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    DONE = "done"
-    SKIPPED = "skipped"
+__all__ = ["ORDER", "PLAYS", "Play", "PlayInfo", "PlayStatus", "earlier", "info"]
 
 
 @dataclass(frozen=True)

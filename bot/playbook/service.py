@@ -18,8 +18,10 @@ from bot.playbook.plays.reporting import DigestData, Reporting
 from bot.playbook.plays.sprint import SprintPlays
 from bot.playbook.plays.volume import VolumePlays
 from bot.playbook.sequence import PlayStatus
+from storage.models import Project
 
-__all__ = ["Applied", "DigestData", "GateView", "Outcome", "PlaybookService"]
+# Project is the read model listeners see (they import nothing from storage).
+__all__ = ["Applied", "DigestData", "GateView", "Outcome", "PlaybookService", "Project"]
 
 
 class PlaybookService(

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.playbook.metrics import Metric
+from bot.playbook.next_step import Step
+from bot.playbook.roles import Role
 from bot.playbook.sequence import PLAYS
 
 if TYPE_CHECKING:
@@ -88,7 +90,37 @@ def tracker_lines(plays: Sequence[PlayRun]) -> list[str]:
     return lines
 
 
-def project_root(project: Project, plays: Sequence[PlayRun]) -> tuple[str, list[Block]]:
+def next_step_text(project: Project, step: Step) -> str:
+    """`Next: the Director (@dana): approve the hero …`, naming who takes it."""
+    holders = {
+        Role.DIRECTOR: project.director,
+        Role.OPERATOR: project.operator,
+        Role.REVIEWER: project.reviewer,
+    }
+    who = (
+        f"the {step.role.value.title()} ({mention(holders[step.role])})"
+        if step.role is not None
+        else "the Director, Operator or Reviewer"
+    )
+    return f"*Next:* {who}: {step.text}."
+
+
+def play_order(project: Project, plays: Sequence[PlayRun], step: Step) -> str:
+    """`Project 3 — 1. Concept sprint ✅ → 2. Lock-in pass 🔄 → …`, then who acts next."""
+    order = " → ".join(
+        f"{n}. {info.title} {STATUS_ICON[run.status]}"
+        for n, (info, run) in enumerate(zip(PLAYS, plays, strict=True), start=1)
+    )
+    return f"*Project {project.id}* — {order}\n{next_step_text(project, step)}"
+
+
+def project_line(project: Project, step: Step) -> str:
+    """One project in the channel's `status`: its prefix, intent, state and next step."""
+    state = f"paused ({project.pause_detail})" if project.state == "paused" else "active"
+    return f"• `p{project.id}` {project.intent} — {state}. {next_step_text(project, step)}"
+
+
+def project_root(project: Project, plays: Sequence[PlayRun], step: Step) -> tuple[str, list[Block]]:
     """The project's root message: intent, roles and the play tracker, updated in place."""
     blocks: list[Block] = [
         section(f":art: *Project {project.id}* — {project.intent}"),
@@ -99,11 +131,8 @@ def project_root(project: Project, plays: Sequence[PlayRun]) -> tuple[str, list[
     if project.state == "paused":
         blocks.append(section(f":double_vertical_bar: *Paused:* {project.pause_detail}"))
     blocks.append(section("\n".join(tracker_lines(plays))))
-    blocks.append(
-        context(
-            "Reply in this thread to run a play: `sprint watercolor | flat vector | film photo — a courier at dawn`, `help` for all commands."
-        )
-    )
+    blocks.append(section(next_step_text(project, step)))
+    blocks.append(context("Reply in this thread to run a play; `help` lists every command."))
     return f"Project {project.id}: {project.intent}", blocks
 
 
@@ -180,8 +209,10 @@ def metrics_blocks(
     ]
 
 
-def status_blocks(project: Project, plays: Sequence[PlayRun], jobs: Sequence[Job]) -> list[Block]:
-    _, blocks = project_root(project, plays)
+def status_blocks(
+    project: Project, plays: Sequence[PlayRun], step: Step, jobs: Sequence[Job]
+) -> list[Block]:
+    _, blocks = project_root(project, plays, step)
     if jobs:
         blocks.append(section("*Queue*\n" + "\n".join(progress_text(job) for job in jobs)))
     return blocks

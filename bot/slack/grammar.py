@@ -66,6 +66,28 @@ def user(token: str) -> str:
     return match.group(1)
 
 
+def distance(a: str, b: str) -> int:
+    """Edits between two words (insert, delete, substitute, swap two neighbours)."""
+    rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[len(a)][len(b)]
+
+
+def closest(word: str, table: Mapping[str, Syntax]) -> str | None:
+    """The verb a typo most likely meant: within 2 edits (1 for verbs of 4 letters or fewer)."""
+    word = word.lower()
+    scored = sorted((distance(word, verb), verb) for verb in table)
+    for edits, verb in scored:
+        if 0 < edits <= (1 if len(verb) <= 4 else 2):
+            return verb
+    return None
+
+
 def parse(text: str, table: Mapping[str, Syntax]) -> Command:
     """Parse one command; raises UsageError with a message that says how to write it."""
     text = " ".join((text or "").replace("\u00a0", " ").split(" ")).strip()
@@ -81,6 +103,9 @@ def parse(text: str, table: Mapping[str, Syntax]) -> Command:
     if verb == "send" and rest.lower().startswith("back"):
         verb, rest = "sendback", rest[4:].strip()
     if verb not in table:
+        meant = closest(verb, table)
+        if meant is not None:
+            raise UsageError(f"Did you mean `{meant}`? " + usage(table, meant))
         raise UsageError(f"I don't know `{head[:40]}`. " + usage(table))
     try:
         return Command(verb, table[verb].parser(rest), project)

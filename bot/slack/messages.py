@@ -19,6 +19,7 @@ from bot.slack.blocks import (
     reproducibility_line,
     section,
 )
+from storage.states import KEEPERS
 
 if TYPE_CHECKING:
     from bot.playbook.service import GateView
@@ -104,7 +105,7 @@ def batch(project: Project, images: Sequence[Image], file_id: str, title: str) -
             "options": options,
         }
         kept = [
-            option for option, image in zip(options, chunk, strict=True) if image.status == "kept"
+            option for option, image in zip(options, chunk, strict=True) if image.status in KEEPERS
         ]
         if kept:
             element["initial_options"] = kept

@@ -39,6 +39,9 @@ NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
     "skipped": lambda p: (
         f":fast_forward: {mention(p['user'])} skipped the {info(Play(p['play'])).title}: _{p['reason']}_"
     ),
+    "reopened": lambda p: (
+        f":leftwards_arrow_with_hook: {mention(p['user'])} re-opened the {info(Play(p['play'])).title}: _{p['reason']}_"
+    ),
     "ranked": lambda p: (
         f":trophy: {mention(p['user'])} ranked {_numbers(p['numbers'])}. "
         f"Approve to take #{p['numbers'][0]} as the direction."
@@ -52,6 +55,10 @@ NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
         "The recipe is locked: `volume <value>; <value> x4`."
     ),
     "marked": _marked,
+    "cull_hard": lambda p: (
+        f":scissors: You kept {p['kept']} of {p['total']} in this batch. The playbook: "
+        "“Generate in batches, then cull aggressively—expect to keep 1 in 4 or fewer.”"
+    ),
     "handoff": lambda p: (
         f":handshake: #{p['number']} is with {mention(p['editor'])}. "
         "Their next image upload in this thread becomes its next version."

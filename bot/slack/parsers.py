@@ -22,6 +22,19 @@ def help_topic(rest: str) -> dict[str, Any]:
     return {"topic": rest.strip().lower() or None}
 
 
+def optional_project(verb: str) -> Parser:
+    """`status` or `status p3`."""
+
+    def parse_project(rest: str) -> dict[str, Any]:
+        if not rest:
+            return {"project": None}
+        if not re.fullmatch(r"[pP]\d{1,6}", rest):
+            raise UsageError(f"`{verb}` takes nothing after it but a project, like `{verb} p3`.")
+        return {"project": int(rest[1:])}
+
+    return parse_project
+
+
 def nothing(verb: str) -> Parser:
     def parse_none(rest: str) -> dict[str, Any]:
         if rest:
@@ -244,6 +257,15 @@ def skip(rest: str) -> dict[str, Any]:
     if not reason.strip():
         raise UsageError("Say why you skip it; the reason is recorded.")
     return {"play": play, "reason": reason.strip()}
+
+
+def reopen(rest: str) -> dict[str, Any]:
+    play_name, _, reason = rest.partition(" ")
+    if play_name.lower() not in ("sprint", "concept"):
+        raise UsageError("Only the concept sprint can be re-opened.")
+    if not reason.strip():
+        raise UsageError("Say why you re-open it; the reason is recorded.")
+    return {"reason": reason.strip()}
 
 
 def budget(rest: str) -> dict[str, Any]:

@@ -51,7 +51,8 @@ def post_in_thread(
 def root(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     """The project's root message: posted once (it opens the thread), then updated in place."""
     assert project is not None
-    text, root_blocks = blocks.project_root(project, d.service.plays(project.id))
+    standing = d.service.standing(project.id)
+    text, root_blocks = blocks.project_root(standing.project, standing.plays, standing.step)
     if project.thread_ts is None:
         ts = d.chat_post(message, channel=project.channel_id, text=text, blocks=root_blocks)
         d.service.attach_thread(project.id, ts)
@@ -189,19 +190,36 @@ def _cut(job: Job) -> list[dict[str, Any]]:
     return [blocks.context(f":warning: {w}") for w in (job.result or {}).get("warnings", [])]
 
 
+def _sheet(
+    d: Dispatcher,
+    message: OutboxMessage,
+    project: Project,
+    job: Job,
+    *,
+    filename: str,
+    title: str,
+    text: str,
+    body: Callable[[str], list[dict[str, Any]]],
+    kind: str,
+) -> dict[str, Any]:
+    """A job's contact sheet, uploaded once, in a message built around its file id."""
+    file_id = d.upload(message, (job.result or {})["sheet_hash"], filename, title)
+    return post_in_thread(d, message, project, text, body(file_id), kind=kind, job_id=job.id)
+
+
 def _sprint(
     d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
-    sheet = (job.result or {})["sheet_hash"]
-    file_id = d.upload(message, sheet, f"moodboard-p{project.id}.png", "Moodboard")
-    return post_in_thread(
+    return _sheet(
         d,
         message,
         project,
-        f"Moodboard: {len(images)} variations",
-        messages.moodboard(project, images, file_id) + _cut(job),
+        job,
+        filename=f"moodboard-p{project.id}.png",
+        title="Moodboard",
+        text=f"Moodboard: {len(images)} variations",
+        body=lambda file_id: messages.moodboard(project, images, file_id) + _cut(job),
         kind="moodboard",
-        job_id=job.id,
     )
 
 
@@ -228,33 +246,35 @@ def _hero(
 def _volume(
     d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
-    sheet = (job.result or {})["sheet_hash"]
-    file_id = d.upload(message, sheet, f"batch-job{job.id}.png", "Volume batch")
-    return post_in_thread(
+    return _sheet(
         d,
         message,
         project,
-        f"Volume batch: {len(images)} images",
-        messages.batch(project, images, file_id, "Volume batch") + _cut(job),
+        job,
+        filename=f"batch-job{job.id}.png",
+        title="Volume batch",
+        text=f"Volume batch: {len(images)} images",
+        body=lambda file_id: messages.batch(project, images, file_id, "Volume batch") + _cut(job),
         kind="batch",
-        job_id=job.id,
     )
 
 
 def _upscale(
     d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
-    sheet = (job.result or {})["sheet_hash"]
-    file_id = d.upload(message, sheet, f"upscaled-job{job.id}.png", "Upscaled keepers")
-    return post_in_thread(
+    return _sheet(
         d,
         message,
         project,
-        "Upscaled keepers",
-        messages.sheet_only("Upscaled keepers", images, file_id)
-        + [blocks.context("Send one to the gate with `review N`.")],
+        job,
+        filename=f"upscaled-job{job.id}.png",
+        title="Upscaled keepers",
+        text="Upscaled keepers",
+        body=lambda file_id: (
+            messages.sheet_only("Upscaled keepers", images, file_id)
+            + [blocks.context("Send one to the gate with `review N`.")]
+        ),
         kind="sheet",
-        job_id=job.id,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 import tempfile
@@ -11,6 +12,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from bot.config import Config
+from bot.playbook.gate import item_named
 from bot.workbench.local import LocalSlack
 from bot.workbench.transcript import Transcript
 
@@ -31,6 +33,30 @@ HELP = """Type what you would type in Slack:
   react ts ✅|❌              react to the message whose number is ts (see [ts …])
   as dana|omar|ria|eddie      switch who you are
   quit"""
+
+
+def mentions(text: str) -> str:
+    """`@dana` as Slack writes a mention of the shell's Dana (`<@UDANA>`); other text as typed."""
+
+    def person(match: re.Match[str]) -> str:
+        known = PEOPLE.get(match.group(1).lower())
+        return f"<@{known[0]}>" if known else match.group(0)
+
+    return re.sub(r"(?<![<\w])@(\w+)", person, text)
+
+
+def ticked_values(options: list[dict[str, Any]], said: str) -> list[str]:
+    """The options `said` names: by the label shown (any case), by value, or a checklist synonym."""
+    said = said.lower()
+    typed = {word.lstrip("#") for word in said.split()}
+    named = {item.value for word in typed if (item := item_named(word)) is not None}
+    return [
+        option["value"]
+        for option in options
+        if option["value"].lstrip("#") in typed
+        or option["value"] in named
+        or re.search(rf"(?<![\w/]){re.escape(option['text']['text'].lower())}(?![\w/])", said)
+    ]
 
 
 class Shell:
@@ -88,14 +114,15 @@ class Shell:
         words = line.split()
         try:
             if line.startswith("/atelier"):
-                self.slack.command(self.user, CHANNEL, line.removeprefix("/atelier").strip())
+                command = line.removeprefix("/atelier").strip()
+                self.slack.command(self.user, CHANNEL, mentions(command))
             elif words[0] in SHELL_COMMANDS:
                 SHELL_COMMANDS[words[0]](self, line, words)
             elif self.thread() is None:
                 self.say("No project yet: start one with /atelier new <the intent in one sentence>")
                 return True
             else:
-                self.slack.say(self.user, CHANNEL, line, thread_ts=self.thread())
+                self.slack.say(self.user, CHANNEL, mentions(line), thread_ts=self.thread())
         except (IndexError, KeyError, ValueError) as error:
             self.say(
                 f"Can't do that: {error}. Type `help` for the shell's commands."
@@ -122,14 +149,12 @@ class Shell:
         self.slack.press(self.user, CHANNEL, ts, action_id, words[2] if len(words) > 2 else None)
         self._show_modal_if_opened(views)
 
-    def tick(self, _line: str, words: list[str]) -> None:
+    def tick(self, line: str, words: list[str]) -> None:
+        """Tick options by what they show (`license`, `Alt text`, `#17`) or by value."""
         ts, action_id, _ = self.controls[int(words[1]) - 1]
         _, element = self.slack.element(CHANNEL, ts, action_id)
-        ticked = [
-            o["value"]
-            for o in element["options"]
-            if o["value"] in words[2:] or o["value"].lstrip("#") in words[2:]
-        ]
+        said = line.split(None, 2)[2] if len(words) > 2 else ""
+        ticked = ticked_values(element["options"], said)
         self.slack.set_state(CHANNEL, ts, action_id, ticked, dispatch_user=self.user)
 
     def type_text(self, line: str, words: list[str]) -> None:

@@ -42,12 +42,14 @@ def test_a_slash_command_acks_then_answers_only_the_asker(
     assert project is not None and project.intent == "Posters for the spring launch."
 
 
-def test_a_typo_gets_the_verb_list_and_changes_nothing(
+def test_a_typo_gets_the_verb_it_resembles_and_changes_nothing(
     sessions: sessionmaker[Session], store: ImageStore
 ) -> None:
     ack, respond = Recorder(), Recorder()
     command = {"user_id": "U1", "channel_id": "C1", "text": "sprnt ink | clay | neon — a cat"}
     commands.atelier_command(ack, command, respond, {"atelier": _atelier(sessions, store)})  # type: ignore[arg-type]
     assert len(ack.calls) == 1
-    assert "I don't know `sprnt`" in respond.calls[0]["text"]
+    said = respond.calls[0]["text"]
+    assert said.startswith("Did you mean `sprint`? Usage: `sprint")
+    assert "Atelier commands" not in said
     assert PlaybookService(sessions).latest_project("C1") is None

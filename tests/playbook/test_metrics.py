@@ -17,8 +17,10 @@ def test_channel_metrics_match_hand_computed_values(
     keep, iterations, rework, hero = service.metrics(channel_id="C1", **window)
     # Attempts in window: A has 8 (r1, 2 inpaints, r2, r3, img2img, 2 roots), B has 3 → 11; kept: r1, r1_fixed, r2 → 3.
     assert (keep.value, keep.count) == (pytest.approx(3 / 11), 11)
-    # Shipped: r1_fixed (lineage r1: 3 attempts) and r2 (1 attempt) → (3 + 1) / 2.
-    assert (iterations.value, iterations.count) == (2.0, 2)
+    # Every generation in the window: A made 10 (8 attempts, an upscale, a re-check), B 3 → 13;
+    # finals cleared: r1_fixed and r2 → 13 / 2. Their own lineages alone: (3 + 1) / 2 = 2.0.
+    assert (iterations.value, iterations.count) == (6.5, 2)
+    assert "its own lineage alone: 2.0" in iterations.meaning
     # Reviewed 4, sent back 2.
     assert (rework.value, rework.count) == (0.5, 4)
     # Brief → approved hero: 5 h and 2 h.

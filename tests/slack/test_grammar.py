@@ -114,7 +114,7 @@ def test_a_leading_project_number_selects_the_project() -> None:
         ("frobnicate", "I don't know"),
         ("budget 1", "Usage: `budget"),
         ("skip nothing why", "is not a play"),
-        ("status now", "takes nothing after it"),
+        ("status now", "takes nothing after it but a project"),
         ("settings digest 9am", "not a time like 09:00"),
         ("settings digest 09:00 Mars/Base", "not a time zone"),
         ("sendback 4 weather", "Name the checklist item"),

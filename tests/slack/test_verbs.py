@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
-from handlers.verbs import VERBS, is_verb, usage
+from bot.playbook.gate import GateItem
+from bot.slack.grammar import UsageError
+from handlers.verbs import VERBS, did_you_mean, is_verb, parse, usage
 
 ROOT = Path(__file__).parents[2]
 
@@ -39,3 +42,20 @@ def test_a_thread_reply_counts_as_a_command_only_by_a_known_first_word() -> None
     assert is_verb("p3") and is_verb("Send") and is_verb("?")
     assert not any(is_verb(word) for word in ("looks", "great", "thanks", "lockdown"))
     assert all(re.fullmatch(r"[a-z]+", name) for name in VERBS)
+
+
+def test_typos_are_answered_with_the_verb_they_resemble() -> None:
+    with pytest.raises(UsageError, match=r"^Did you mean `sprint`\? Usage: `sprint"):
+        parse("sprnt ink | clay | neon — a cat")
+    with pytest.raises(UsageError, match="I don't know `frobnicate`"):
+        parse("frobnicate")
+    assert did_you_mean("reveiw 12") is not None and "`review`" in did_you_mean("reveiw 12")  # type: ignore[operator]
+    for chat in ("thanks everyone", "call me later", "cool", "looks great", "ok"):
+        assert did_you_mean(chat) is None, chat
+
+
+def test_licence_is_license_and_status_takes_a_project() -> None:
+    assert parse("sendback 12 licence wrong font").args["item"] == GateItem.LICENSE
+    assert parse("status p3").args == {"project": 3}
+    with pytest.raises(UsageError, match="takes nothing after it but a project"):
+        parse("status now")

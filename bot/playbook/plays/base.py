@@ -33,6 +33,7 @@ from storage.models import (
     Recipe,
     utcnow,
 )
+from storage.states import PauseReason, ProjectState
 
 # The Slack request a use case runs for; written on its audit entry so a retry can tell
 # whether the first try's transaction committed after all.
@@ -179,8 +180,9 @@ class UseCases:
         ).first()
 
     @staticmethod
-    def _root_of(s: Session, image: Image) -> Image:
-        return (s.get(Image, image.root_id) if image.root_id else image) or image
+    def _root_of(image: Image) -> Image:
+        """The first generation of the image's lineage: budgets and recipes are counted there."""
+        return image.root or image
 
     # ---- rules --------------------------------------------------------------------------
 
@@ -230,7 +232,7 @@ class UseCases:
             )
 
     def _spend_budget(self, s: Session, project: Project, image: Image) -> list[str]:
-        root = self._root_of(s, image)
+        root = self._root_of(image)
         budget = root.budget or project.iteration_budget
         spent = queries.lineage_attempts(s, root.id)
         if spent >= budget:
@@ -287,7 +289,11 @@ class UseCases:
         return job
 
     def _pause(self, s: Session, project: Project, reason: str, detail: str) -> None:
-        project.state, project.pause_reason, project.pause_detail = "paused", reason, detail
+        project.state, project.pause_reason, project.pause_detail = (
+            ProjectState.PAUSED,
+            PauseReason(reason),
+            detail,
+        )
         project.paused_at = self.clock()
         self._audit(
             s,
@@ -308,7 +314,7 @@ class UseCases:
     def _resume(self, s: Session, project: Project, user: str, hat: str) -> None:
         reason = project.pause_reason
         project.state, project.pause_reason, project.pause_detail, project.paused_at = (
-            "active",
+            ProjectState.ACTIVE,
             None,
             None,
             None,

@@ -11,6 +11,7 @@ from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
 from storage import prompt_log, queries
 from storage.models import Image
+from storage.states import ImageStatus
 
 REFINE_STRENGTH = (0.05, 0.5)
 INPAINT_STRENGTH = (0.3, 1.0)
@@ -89,7 +90,7 @@ class FixPlays(UseCases):
             project_id, user, Role.OPERATOR, "repair an image", "fix_image", after=Play.FIX
         ) as d:
             image = self._image(d.s, d.project, number)
-            if image.status == "culled":
+            if image.status == ImageStatus.CULLED:
                 raise errors.InvalidInput(
                     f"#{number} was culled; keep it again before repairing it."
                 )
@@ -124,7 +125,7 @@ class FixPlays(UseCases):
             "raise_budget",
             running=False,
         ) as d:
-            root = self._root_of(d.s, self._image(d.s, d.project, number))
+            root = self._root_of(self._image(d.s, d.project, number))
             spent = queries.lineage_attempts(d.s, root.id)
             if budget <= spent:
                 raise errors.InvalidInput(
@@ -139,7 +140,7 @@ class FixPlays(UseCases):
         """(spent, budget) for the lineage an image belongs to."""
         with self._tx() as s:
             project = self._project(s, project_id)
-            root = self._root_of(s, self._image(s, project, number))
+            root = self._root_of(self._image(s, project, number))
             return queries.lineage_attempts(s, root.id), root.budget or project.iteration_budget
 
     def hand_off(self, project_id: int, user: str, number: int, editor: str) -> Outcome:
@@ -147,9 +148,9 @@ class FixPlays(UseCases):
             project_id, user, Role.OPERATOR, "hand an image to an editor", "hand_off"
         ) as d:
             image = self._image(d.s, d.project, number)
-            if image.status in ("culled", "shipped"):
+            if image.status in (ImageStatus.CULLED, ImageStatus.SHIPPED):
                 raise errors.InvalidInput(f"#{number} is {image.status}; hand off a kept image.")
-            image.status, image.editor = "with_editor", editor
+            image.status, image.editor = ImageStatus.WITH_EDITOR, editor
             self._start(self._play(d.s, d.project, Play.FIX), user, d.hat, self.clock())
             d.detail = {"image": number, "editor": editor}
             d.say("handoff", number=number, editor=editor)
@@ -163,7 +164,9 @@ class FixPlays(UseCases):
     def _handed_to(self, s: Session, project_id: int, user: str, number: int | None) -> Image:
         project = self._project(s, project_id)
         stmt = select(Image).where(
-            Image.project_id == project.id, Image.status == "with_editor", Image.editor == user
+            Image.project_id == project.id,
+            Image.status == ImageStatus.WITH_EDITOR,
+            Image.editor == user,
         )
         if number is not None:
             stmt = stmt.where(Image.number == number)
@@ -215,7 +218,7 @@ class FixPlays(UseCases):
                 created_at=self.clock(),
             )
             version.kept_at = self.clock()
-            original.status = "kept"
+            original.status = ImageStatus.KEPT
             self._finish(s, project, Play.FIX)
             self._audit(
                 s,

@@ -13,6 +13,7 @@ from bot.playbook.plays.base import PAUSE_HOW_TO_RESUME, Decision, Outcome, UseC
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import GateDraft, GateReview, Image, Project
+from storage.states import GateDecision, ImageStatus
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,9 @@ class GateView:
     checklist: dict[GateItem, str]
 
 
-def _logged(s: Session, image: Image) -> bool:
+def _logged(image: Image) -> bool:
     """Logged with its recipe: the lineage root is a generation whose parameters are all on file."""
-    root = (s.get(Image, image.root_id) if image.root_id else image) or image
+    root = image.root or image
     return bool(root.file_hash and root.model_hash and root.seed is not None and root.prompt)
 
 
@@ -50,10 +51,11 @@ class GatePlays(UseCases):
             self._require_running(project)
             self._require_order(s, project, Play.GATE)
             image = self._image(s, project, number)
-            if image.status in ("culled", "shipped"):
+            if image.status in (ImageStatus.CULLED, ImageStatus.SHIPPED):
                 raise errors.InvalidInput(
                     f"#{number} is {image.status}; only candidates go to the gate."
                 )
+            image.status = ImageStatus.AT_GATE
             hat = roles.of(user)[0].value
             run = self._play(s, project, Play.GATE)
             if run.status == PlayStatus.PENDING:
@@ -62,7 +64,7 @@ class GatePlays(UseCases):
             self._audit(s, project, project.channel_id, user, hat, d.action, d.detail)
             d.post("gate", number=number)
             d.post("root")
-            return GateView(image, hints(image.prompt), _logged(s, image), CHECKLIST)
+            return GateView(image, hints(image.prompt), _logged(image), CHECKLIST)
 
     def review(
         self,
@@ -83,12 +85,12 @@ class GatePlays(UseCases):
             project_id, user, Role.REVIEWER, "pass the review gate", "review", after=Play.GATE
         ) as d:
             image = self._image(d.s, d.project, number)
-            if image.status in ("culled", "shipped"):
+            if image.status in (ImageStatus.CULLED, ImageStatus.SHIPPED):
                 raise errors.InvalidInput(
                     f"#{number} is {image.status}; there is nothing to review."
                 )
             self._require_cooloff(d.s, d.project, user)
-            logged = _logged(d.s, image)
+            logged = _logged(image)
             row = GateReview(
                 project_id=d.project.id,
                 image_id=image.id,
@@ -111,8 +113,8 @@ class GatePlays(UseCases):
                         + ", ".join(dict.fromkeys(missing))
                         + "."
                     )
-                row.decision = "cleared"
-                image.status, image.alt_text = "shipped", alt_text
+                row.decision = GateDecision.CLEARED
+                image.status, image.alt_text = ImageStatus.SHIPPED, alt_text
                 self._finish(d.s, d.project, Play.GATE)
                 d.say("cleared", user=user, number=number, alt=alt_text)
             elif decision == "send_back":
@@ -120,9 +122,9 @@ class GatePlays(UseCases):
                     raise errors.InvalidInput(
                         "Send back needs the checklist item it fails: people/logos/artists, license, content, alt text or logged."
                     )
-                row.decision, row.reason_item = "sent_back", reason_item.value
+                row.decision, row.reason_item = GateDecision.SENT_BACK, reason_item.value
                 row.reason_note = note.strip() or None
-                image.status = "sent_back"
+                image.status = ImageStatus.SENT_BACK
                 d.say("sent_back", user=user, number=number, item=reason_item.value, note=note)
             else:
                 raise errors.InvalidInput("A review decision is `clear` or `send_back`.")
@@ -133,10 +135,9 @@ class GatePlays(UseCases):
                 "reason": row.reason_item,
                 "ticked": sorted(item.value for item in ticked),
             }
-            if row.decision == "sent_back":
+            if row.decision == GateDecision.SENT_BACK:
+                # The pause says so in the thread itself; the warning is for the Reviewer's reply.
                 warnings += self._check_recurring(d.s, d.project, reason_item)
-            for warning in warnings:
-                d.say("warning", text=warning)
             return Outcome(d.project, warnings=warnings)
 
     def clear(
@@ -198,7 +199,7 @@ class GatePlays(UseCases):
     def gate_view(self, project_id: int, number: int) -> GateView:
         with self._tx() as s:
             image = self._image(s, self._project(s, project_id), number)
-            return GateView(image, hints(image.prompt), _logged(s, image), CHECKLIST)
+            return GateView(image, hints(image.prompt), _logged(image), CHECKLIST)
 
     def save_gate_draft(
         self,

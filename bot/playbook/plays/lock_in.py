@@ -13,6 +13,7 @@ from bot.playbook.recipe import RecipeCard, slot_of
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
 from storage.models import Image, Recipe
+from storage.states import ImageStatus
 
 DEFAULT_NEGATIVE = "blurry, lowres, jpeg artifacts, watermark, text, deformed"
 
@@ -172,9 +173,10 @@ class LockInPlays(UseCases):
             now = self._finish(d.s, d.project, Play.LOCK).finished_at
             if d.project.hero_approved_at is None:
                 d.project.hero_approved_at = now
+            recipe.approved_by, recipe.approved_at = user, now
             hero = d.s.get(Image, recipe.hero_image_id)
             if hero is not None and hero.kept_at is None:
-                hero.status, hero.kept_at = "kept", now
+                hero.status, hero.kept_at = ImageStatus.KEPT, now
             d.detail = {"recipe": recipe.version}
             d.say("hero", user=user)
             return Outcome(d.project)

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from bot.playbook import errors
 from bot.playbook.intent import is_one_sentence
+from bot.playbook.next_step import Facts, Step, next_step
 from bot.playbook.plays.base import PAUSE_HOW_TO_RESUME, Outcome, UseCases, refresh_root
 from bot.playbook.roles import Role
 from bot.playbook.sequence import ORDER, Play, PlayStatus, info
-from storage.models import PlayRun, Project
+from storage.models import Image, PlayRun, Project, Ranking
+from storage.states import ImageStatus, ProjectState
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a project stands: its plays in order and the next step, read in one transaction."""
+
+    project: Project
+    plays: list[PlayRun]
+    step: Step
 
 
 class ProjectPlays(UseCases):
@@ -127,8 +140,39 @@ class ProjectPlays(UseCases):
             )
             return s.scalars(stmt).first()
 
-    def plays(self, project_id: int) -> list[PlayRun]:
+    def standing(self, project_id: int) -> Standing:
         with self._tx() as s:
-            stmt = select(PlayRun).where(PlayRun.project_id == project_id)
-            runs = {run.play: run for run in s.scalars(stmt)}
-            return [runs[play.value] for play in ORDER]
+            project = s.get(Project, project_id)
+            if project is None:
+                raise errors.NotFound(f"There is no project {project_id}.")
+            runs = {run.play: run for run in project.plays}
+            recipe = self._latest_recipe(s, project.id)
+            direction = (
+                s.get(Image, project.direction_image_id) if project.direction_image_id else None
+            )
+            ranked = s.scalars(select(Ranking.id).where(Ranking.project_id == project.id)).first()
+            at_gate = s.scalars(
+                select(Image.number)
+                .where(Image.project_id == project.id, Image.status == ImageStatus.AT_GATE)
+                .order_by(Image.number)
+            )
+            facts = Facts(
+                paused_for=project.pause_reason if project.state == ProjectState.PAUSED else None,
+                plays={play: runs[play].status for play in ORDER},
+                ranked=ranked is not None,
+                direction=direction.number if direction else None,
+                recipe_version=recipe.version if recipe else None,
+                reproducible=recipe.reproducible if recipe else None,
+                hero_approved=recipe is not None and recipe.approved_at is not None,
+                at_gate=list(at_gate),
+            )
+            return Standing(project, [runs[play] for play in ORDER], next_step(facts))
+
+    def plays(self, project_id: int) -> list[PlayRun]:
+        """The five plays' runs, in the playbook's order."""
+        with self._tx() as s:
+            project = s.get(Project, project_id)
+            if project is None:
+                raise errors.NotFound(f"There is no project {project_id}.")
+            runs = {run.play: run for run in project.plays}
+            return [runs[play] for play in ORDER]

@@ -25,6 +25,7 @@ from storage.models import (
     Recipe,
     SlackMessage,
 )
+from storage.states import ImageStatus, Play
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class DigestData:
     current: list[Metric]
     previous: list[Metric]
     trend: list[tuple[datetime, float | None, float | None]]
-    moved: list[tuple[Project, int, list[str]]]
+    moved: list[tuple[Project, int, list[Play]]]
     paused: list[Project]
 
 
@@ -216,7 +217,7 @@ class Reporting(UseCases):
             return False
 
     def waiting_at_gate(self, now: datetime) -> list[tuple[Project, Image, float, float]]:
-        """Images on a gate message with no decision, waiting longer than the channel's limit."""
+        """Images waiting at the gate (stored status) longer than the channel's limit since posted there."""
         with self._tx() as s:
             rows = s.execute(
                 select(SlackMessage, Image, Project, ChannelSettings)
@@ -227,13 +228,18 @@ class Reporting(UseCases):
                 )
                 .where(
                     SlackMessage.kind == "gate",
-                    Image.status.not_in(("shipped", "sent_back", "culled")),
+                    Image.status == ImageStatus.AT_GATE,
                 )
             ).all()
-            waiting = []
+            # An image sent back and submitted again has waited since its latest gate message.
+            latest: dict[int, tuple[datetime, Image, Project, ChannelSettings | None]] = {}
             for message, image, project, settings in rows:
-                hours = (now - message.created_at).total_seconds() / 3600
-                limit = float(settings.gate_wait_hours if settings else 24)
+                if image.id not in latest or message.created_at > latest[image.id][0]:
+                    latest[image.id] = (message.created_at, image, project, settings)
+            waiting = []
+            for posted, image, project, channel in latest.values():
+                hours = (now - posted).total_seconds() / 3600
+                limit = float(channel.gate_wait_hours if channel else 24)
                 if hours >= limit:
                     waiting.append((project, image, hours, limit))
             return waiting

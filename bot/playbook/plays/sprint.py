@@ -7,10 +7,10 @@ import secrets
 from sqlalchemy import select
 
 from bot.playbook import errors
-from bot.playbook.plays.base import Outcome, UseCases, in_range
+from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.presets import preset_for
 from bot.playbook.roles import Role
-from bot.playbook.sequence import Play
+from bot.playbook.sequence import Play, PlayStatus
 from storage.models import Image, Ranking
 
 SPRINT_IMAGES = (15, 30)
@@ -87,6 +87,7 @@ class SprintPlays(UseCases):
                 f"Rank 3 to 5 candidates, best first (you gave {len(numbers)}), e.g. `rank 7 2 11`."
             )
         with self._decide(project_id, user, Role.DIRECTOR, "rank the moodboard", "rank") as d:
+            self._require_sprint_open(d, "Ranking")
             images = [self._image(d.s, d.project, number) for number in numbers]
             not_sprint = [image.number for image in images if image.play != Play.SPRINT]
             if not_sprint:
@@ -104,6 +105,35 @@ class SprintPlays(UseCases):
             d.say("ranked", user=user, numbers=numbers)
             return ranking
 
+    def reopen_sprint(self, project_id: int, user: str, reason: str) -> Outcome:
+        """The Director re-opens the concept sprint on purpose: a new direction may be ranked."""
+        reason = reason.strip()
+        with self._decide(
+            project_id, user, Role.DIRECTOR, "re-open the concept sprint", "reopen_play"
+        ) as d:
+            if len(reason) < 3:
+                raise errors.InvalidInput(
+                    "Say why you re-open the sprint, e.g. `reopen sprint the client changed the brief`."
+                )
+            run = self._play(d.s, d.project, Play.SPRINT)
+            if run.status in (PlayStatus.PENDING, PlayStatus.ACTIVE):
+                raise errors.OutOfOrder("The concept sprint is open already; rank its moodboard.")
+            run.status, run.finished_at, run.skip_reason = PlayStatus.ACTIVE, None, None
+            d.project.direction_image_id, d.project.direction_approved_at = None, None
+            d.detail = {"play": Play.SPRINT.value, "reason": reason}
+            d.say("reopened", user=user, play=Play.SPRINT.value, reason=reason)
+            return Outcome(d.project)
+
+    def _require_sprint_open(self, d: Decision, doing: str) -> None:
+        """Ranking and choosing a direction belong to the sprint, before anything is locked."""
+        run = self._play(d.s, d.project, Play.SPRINT)
+        # A lock needs the sprint done or skipped, so this also covers "after the lock".
+        if run.status in (PlayStatus.DONE, PlayStatus.SKIPPED):
+            raise errors.OutOfOrder(
+                f"{doing} belongs to the concept sprint, which is {run.status}. "
+                "The Director can re-open it on purpose: `reopen sprint <reason>`."
+            )
+
     def approve_direction(self, project_id: int, user: str) -> Outcome:
         with self._decide(
             project_id, user, Role.DIRECTOR, "approve a direction", "approve_direction"
@@ -113,12 +143,13 @@ class SprintPlays(UseCases):
                 .where(Ranking.project_id == d.project.id)
                 .order_by(Ranking.id.desc())
             ).first()
+            if d.project.direction_approved_at is not None:
+                raise errors.OutOfOrder("A direction is already approved.")
+            self._require_sprint_open(d, "Approving a direction")
             if ranking is None:
                 raise errors.OutOfOrder(
                     "Rank 3–5 candidates first (`rank 7 2 11`); the top one becomes the direction."
                 )
-            if d.project.direction_approved_at is not None:
-                raise errors.OutOfOrder("A direction is already approved.")
             d.project.direction_image_id = ranking.image_ids[0]
             d.project.direction_approved_at = self._finish(d.s, d.project, Play.SPRINT).finished_at
             image = d.s.get(Image, ranking.image_ids[0])

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
-from bot.playbook.plays.base import Outcome, UseCases, in_range
+from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.plays.lock_in import card_of
 from bot.playbook.recipe import check_drift, render
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import Image, Project, Recipe
+from storage.states import KEEPERS, ImageStatus
 
 VOLUME_VALUES = (1, 20)
 VOLUME_PER_VALUE = (1, 16)
@@ -65,9 +66,10 @@ class VolumePlays(UseCases):
         _check_values(values, per_value)
         with self._decide(project_id, user, Role.OPERATOR, "run a volume batch", "run_volume") as d:
             recipe = _check_recipe(self._latest_recipe(d.s, d.project.id))
-            if self._play(d.s, d.project, Play.LOCK).status != PlayStatus.DONE:
+            if recipe.approved_at is None:
                 raise errors.OutOfOrder(
-                    "The Director hasn't approved the hero yet; volume waits for that approval."
+                    f"The Director hasn't approved the hero of recipe v{recipe.version} yet; "
+                    "volume waits for that approval (each new recipe version needs its own)."
                 )
             self._require_order(d.s, d.project, Play.VOLUME)
             check_drift(card_of(recipe), overrides or {})
@@ -108,27 +110,43 @@ class VolumePlays(UseCases):
         if set(keep) & set(cull):
             raise errors.InvalidInput("An image cannot be both kept and culled.")
         with self._decide(project_id, user, Role.OPERATOR, "keep or cull images", "mark") as d:
-            now = self.clock()
-            kept_volume = False
-            for number in keep:
-                image = self._image(d.s, d.project, number)
-                if image.status in ("shipped", "with_editor"):
-                    continue
-                image.status = "kept"
-                image.kept_at = image.kept_at or now
-                kept_volume = kept_volume or image.play == Play.VOLUME
+            batches = self._keep(d, keep)
             for number in cull:
                 image = self._image(d.s, d.project, number)
-                if image.status == "shipped":
+                if image.status == ImageStatus.SHIPPED:
                     raise errors.InvalidInput(f"#{number} has shipped; it cannot be culled.")
-                image.status, image.kept_at = "culled", None
-            if kept_volume:
+                image.status, image.kept_at = ImageStatus.CULLED, None
+            if batches:  # a volume keeper finishes the volume run
                 run = self._play(d.s, d.project, Play.VOLUME)
                 if run.status == PlayStatus.ACTIVE:
-                    run.status, run.finished_at = PlayStatus.DONE, now
+                    run.status, run.finished_at = PlayStatus.DONE, self.clock()
             d.detail = {"keep": keep, "cull": cull}
             d.say("marked", keep=keep, cull=cull, batch=batch)
+            for job_id in sorted(batches):
+                self._nudge_to_cull(d, job_id)
             return Outcome(d.project)
+
+    def _keep(self, d: Decision, numbers: list[int]) -> set[int]:
+        """Mark keepers; returns the volume batches (job ids) they came from."""
+        batches: set[int] = set()
+        for number in numbers:
+            image = self._image(d.s, d.project, number)
+            if image.status in (ImageStatus.SHIPPED, ImageStatus.WITH_EDITOR):
+                continue
+            if image.status != ImageStatus.AT_GATE:  # already a keeper, and waiting there
+                image.status = ImageStatus.KEPT
+            image.kept_at = image.kept_at or self.clock()
+            if image.play == Play.VOLUME and image.job_id is not None:
+                batches.add(image.job_id)
+        return batches
+
+    def _nudge_to_cull(self, d: Decision, job_id: int) -> None:
+        """Keeping more than 1 in 4 of a batch earns a nudge with the playbook's words; no block."""
+        d.s.flush()
+        images = list(d.s.scalars(select(Image).where(Image.job_id == job_id)))
+        kept = sum(1 for image in images if image.kept_at is not None)
+        if images and kept * 4 > len(images):
+            d.say("cull_hard", kept=kept, total=len(images))
 
     def upscale_keepers(
         self, project_id: int, user: str, numbers: list[int] | None = None
@@ -150,7 +168,7 @@ class VolumePlays(UseCases):
         """The keepers named, or every volume keeper not upscaled yet."""
         if numbers:
             images = [self._image(s, project, number) for number in numbers]
-            not_kept = [image.number for image in images if image.status != "kept"]
+            not_kept = [image.number for image in images if image.status not in KEEPERS]
             if not_kept:
                 raise errors.InvalidInput(
                     f"Only keepers are upscaled; keep #{', #'.join(map(str, not_kept))} first."
@@ -164,7 +182,7 @@ class VolumePlays(UseCases):
                 select(Image)
                 .where(
                     Image.project_id == project.id,
-                    Image.status == "kept",
+                    Image.status.in_(KEEPERS),
                     Image.play == Play.VOLUME,
                     Image.id.not_in(upscaled),
                 )

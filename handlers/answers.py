@@ -1,0 +1,98 @@
+"""Verbs that answer a question and change nothing: status, the recipe card, metrics, queue, settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.slack import blocks
+from bot.slack.grammar import Command
+from handlers.context import Call, Reply, in_project
+
+PROJECT_PREFIX = "In the channel, start a command with `p3` to act on project 3 (`p3 status`)."
+
+
+def settings(call: Call) -> Reply:
+    changes = call.args["changes"]
+    if changes:
+        call.service.update_settings(call.channel, call.user, **changes)
+    current = call.service.settings(call.channel)
+    m = blocks.mention
+    return Reply(
+        f"Channel settings{' saved' if changes else ''}: Director {m(current.director)}, Operator {m(current.operator)}, "
+        f"Reviewer {m(current.reviewer)}, iteration budget {current.iteration_budget}, review cool-off {current.review_cooloff_minutes} min, "
+        f"model `{current.model}`, queue limit {current.queue_limit_per_user} images per person."
+    )
+
+
+def status(call: Call) -> Reply | None:
+    """In a thread (or with `p3`), that project; in the channel, every project there."""
+    if call.args["project"] is None and call.command.project is None and call.thread_ts is None:
+        return channel_status(call)
+    named = call.args["project"] or call.command.project
+    return in_project(
+        Call(**{**call.__dict__, "command": Command("status", call.args, named)}), one_status
+    )
+
+
+def one_status(call: Call) -> Reply:
+    standing = call.service.standing(call.project_id)
+    project = standing.project
+    jobs = [j for j in call.service.jobs(project.channel_id) if j.project_id == project.id]
+    return Reply(
+        f"Project {project.id}",
+        blocks.status_blocks(project, standing.plays, standing.step, jobs),
+    )
+
+
+def channel_status(call: Call) -> Reply:
+    projects = call.service.projects(call.channel)
+    if not projects:
+        return Reply(
+            "There is no project here yet. Start one with `/atelier new <the intent in one sentence>`."
+        )
+    lines = [
+        blocks.project_line(standing.project, standing.step)
+        for standing in map(call.service.standing, (project.id for project in projects))
+    ]
+    return Reply(
+        f"{len(projects)} project(s) in this channel",
+        [blocks.section("\n".join(lines)), blocks.context(PROJECT_PREFIX)],
+    )
+
+
+def recipe(call: Call) -> Reply:
+    recipe = call.service.recipe(call.project_id)
+    if recipe is None:
+        return Reply("No recipe is locked yet. The Operator locks one with `lock N`.")
+    return Reply(f"Recipe card v{recipe.version}", blocks.recipe_card(recipe))
+
+
+def metrics(call: Call) -> Reply:
+    scope, days = call.args["scope"], call.args["days"]
+    project = call.service.project(call.project_id)
+    now = call.service.clock()
+    window = timedelta(days=days)
+    scopes: dict[str, dict[str, Any]] = {
+        "project": {"project_id": project.id},
+        "channel": {"channel_id": project.channel_id},
+        "team": {},
+    }
+    where = scopes[scope]
+    current = call.service.metrics(since=now - window, until=now, **where)
+    previous = call.service.metrics(since=now - 2 * window, until=now - window, **where)
+    title = {"project": f"Project {project.id}", "channel": "This channel", "team": "The team"}
+    return Reply(
+        f"{title[scope]} metrics",
+        blocks.metrics_blocks(title[scope], current, previous, days),
+    )
+
+
+def queue(call: Call) -> Reply:
+    jobs = call.service.jobs(call.channel)
+    return Reply(
+        "\n".join(
+            f"job {job.id} (project {job.project_id}): {blocks.progress_text(job)}" for job in jobs
+        )
+        or "The queue is empty."
+    )
