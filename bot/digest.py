@@ -82,11 +82,11 @@ def digest_blocks(data: DigestData) -> list[dict[str, Any]]:
         f"Daily digest — {data.now:%a %d %b}", data.current, data.previous, data.days
     )
     moved = "\n".join(
-        f"• Project {p.id} — {p.intent} ({n} decisions; done: {', '.join(done) or 'nothing yet'})"
+        f"• Project {p.id} — {blocks.escape(p.intent)} ({n} decisions; done: {', '.join(done) or 'nothing yet'})"
         for p, n, done in data.moved
     )
     out.append(blocks.section("*Projects that moved*\n" + (moved or "none in the last day")))
-    paused = "\n".join(f"• Project {p.id}: {p.pause_detail}" for p in data.paused)
+    paused = "\n".join(f"• Project {p.id}: {blocks.escape(p.pause_detail)}" for p in data.paused)
     out.append(blocks.section("*Paused*\n" + (paused or "nothing")))
     return out
 

@@ -21,7 +21,7 @@ def settings(call: Call) -> Reply:
     return Reply(
         f"Channel settings{' saved' if changes else ''}: Director {m(current.director)}, Operator {m(current.operator)}, "
         f"Reviewer {m(current.reviewer)}, iteration budget {current.iteration_budget}, review cool-off {current.review_cooloff_minutes} min, "
-        f"model `{current.model}`, queue limit {current.queue_limit_per_user} images per person."
+        f"model `{blocks.escape(current.model)}`, queue limit {current.queue_limit_per_user} images per person."
     )
 
 

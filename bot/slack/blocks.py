@@ -73,6 +73,14 @@ def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text), "value": value}
 
 
+def escape(text: str | None) -> str:
+    """User text as mrkdwn shows it literally: no `<!channel>`, no disguised links, no mentions.
+
+    Slack's rule: escape `&`, `<` and `>`; everything else is shown as typed.
+    """
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def mention(user: str | None) -> str:
     return f"<@{user}>" if user else "nobody"
 
@@ -85,7 +93,7 @@ def tracker_lines(plays: Sequence[PlayRun]) -> list[str]:
     for info, run in zip(PLAYS, plays, strict=True):
         line = f"{STATUS_ICON[run.status]} *{info.title}* — {run.status}"
         if run.status == "skipped" and run.skip_reason:
-            line += f" (skipped by {mention(run.actor)}: _{run.skip_reason}_)"
+            line += f" (skipped by {mention(run.actor)}: _{escape(run.skip_reason)}_)"
         lines.append(line)
     return lines
 
@@ -102,7 +110,7 @@ def next_step_text(project: Project, step: Step) -> str:
         if step.role is not None
         else "the Director, Operator or Reviewer"
     )
-    return f"*Next:* {who}: {step.text}."
+    return f"*Next:* {who}: {escape(step.text)}."
 
 
 def play_order(project: Project, plays: Sequence[PlayRun], step: Step) -> str:
@@ -116,24 +124,24 @@ def play_order(project: Project, plays: Sequence[PlayRun], step: Step) -> str:
 
 def project_line(project: Project, step: Step) -> str:
     """One project in the channel's `status`: its prefix, intent, state and next step."""
-    state = f"paused ({project.pause_detail})" if project.state == "paused" else "active"
-    return f"• `p{project.id}` {project.intent} — {state}. {next_step_text(project, step)}"
+    state = f"paused ({escape(project.pause_detail)})" if project.state == "paused" else "active"
+    return f"• `p{project.id}` {escape(project.intent)} — {state}. {next_step_text(project, step)}"
 
 
 def project_root(project: Project, plays: Sequence[PlayRun], step: Step) -> tuple[str, list[Block]]:
     """The project's root message: intent, roles and the play tracker, updated in place."""
     blocks: list[Block] = [
-        section(f":art: *Project {project.id}* — {project.intent}"),
+        section(f":art: *Project {project.id}* — {escape(project.intent)}"),
         context(
             f"Director {mention(project.director)} · Operator {mention(project.operator)} · Reviewer {mention(project.reviewer)} · model `{project.model}`"
         ),
     ]
     if project.state == "paused":
-        blocks.append(section(f":double_vertical_bar: *Paused:* {project.pause_detail}"))
+        blocks.append(section(f":double_vertical_bar: *Paused:* {escape(project.pause_detail)}"))
     blocks.append(section("\n".join(tracker_lines(plays))))
     blocks.append(section(next_step_text(project, step)))
     blocks.append(context("Reply in this thread to run a play; `help` lists every command."))
-    return f"Project {project.id}: {project.intent}", blocks
+    return f"Project {project.id}: {escape(project.intent)}", blocks
 
 
 def progress_text(job: Job) -> str:
@@ -160,9 +168,9 @@ def recipe_fields(recipe: Recipe) -> list[dict[str, Any]]:
         text_object(f"*Scheduler*\n{recipe.scheduler}"),
         text_object(f"*Steps · guidance*\n{recipe.steps} · {recipe.guidance:g}"),
         text_object(f"*Size · seed*\n{recipe.width}×{recipe.height} · {recipe.seed}"),
-        text_object(f"*Template*\n`{recipe.prompt_template}`"),
-        text_object(f"*Slot*\n`{{{recipe.slot_name}}}` = {recipe.slot_value}"),
-        text_object(f"*Negative*\n{recipe.negative_prompt or '—'}"),
+        text_object(f"*Template*\n`{escape(recipe.prompt_template)}`"),
+        text_object(f"*Slot*\n`{{{recipe.slot_name}}}` = {escape(recipe.slot_value)}"),
+        text_object(f"*Negative*\n{escape(recipe.negative_prompt) or '—'}"),
     ]
 
 

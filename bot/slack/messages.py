@@ -11,6 +11,7 @@ from bot.slack.blocks import (
     Block,
     button,
     context,
+    escape,
     image_block,
     mention,
     option,
@@ -31,7 +32,8 @@ def moodboard(project: Project, images: Sequence[Image], file_id: str) -> list[B
     for image in images:
         styles.setdefault(image.style or "—", []).append(image.number)
     legend = " · ".join(
-        f"*{style}*: {', '.join(f'#{n}' for n in numbers)}" for style, numbers in styles.items()
+        f"*{escape(style)}*: {', '.join(f'#{n}' for n in numbers)}"
+        for style, numbers in styles.items()
     )
     return [
         section(
@@ -188,7 +190,7 @@ def gate(
     initial = [o for o in checkbox["options"] if o["value"] in ticked]
     if initial:
         checkbox["initial_options"] = initial
-    hint_text = "\n".join(f"• `{hint.term}` — {hint.why}" for hint in view.hints) or "none"
+    hint_text = "\n".join(f"• `{escape(hint.term)}` — {hint.why}" for hint in view.hints) or "none"
     logged = (
         ":white_check_mark: Logged with its recipe (ticked by Atelier)"
         if view.logged
@@ -207,7 +209,7 @@ def gate(
             f":shield: *Review gate — #{image.number}*  ·  Reviewer {mention(project.reviewer)} (veto)"
         ),
         image_block(file_id, f"Gate candidate #{image.number}: {image.prompt}", f"#{image.number}"),
-        section(f"*Prompt:* {image.prompt}\n*Hints (never a decision):*\n{hint_text}"),
+        section(f"*Prompt:* {escape(image.prompt)}\n*Hints (never a decision):*\n{hint_text}"),
         {
             "type": "actions",
             "block_id": f"gate_boxes:{project.id}:{image.number}",

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.playbook.gate import SHORT, GateItem
 from bot.playbook.sequence import Play, info
-from bot.slack.blocks import mention
+from bot.slack.blocks import escape, mention
 
 
 def _numbers(numbers: list[int]) -> str:
@@ -30,17 +30,17 @@ def _cancelled(p: dict[str, Any]) -> str:
 
 
 NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "text": lambda p: str(p["text"]),
-    "warning": lambda p: f":warning: {p['text']}",
+    "text": lambda p: escape(str(p["text"])),
+    "warning": lambda p: f":warning: {escape(p['text'])}",
     "roles": lambda p: (
         "Roles updated: " + ", ".join(f"{role} {mention(who)}" for role, who in p["roles"].items())
     ),
-    "intent": lambda p: f":memo: Intent restated: {p['intent']}",
+    "intent": lambda p: f":memo: Intent restated: {escape(p['intent'])}",
     "skipped": lambda p: (
-        f":fast_forward: {mention(p['user'])} skipped the {info(Play(p['play'])).title}: _{p['reason']}_"
+        f":fast_forward: {mention(p['user'])} skipped the {info(Play(p['play'])).title}: _{escape(p['reason'])}_"
     ),
     "reopened": lambda p: (
-        f":leftwards_arrow_with_hook: {mention(p['user'])} re-opened the {info(Play(p['play'])).title}: _{p['reason']}_"
+        f":leftwards_arrow_with_hook: {mention(p['user'])} re-opened the {info(Play(p['play'])).title}: _{escape(p['reason'])}_"
     ),
     "ranked": lambda p: (
         f":trophy: {mention(p['user'])} ranked {_numbers(p['numbers'])}. "
@@ -52,7 +52,7 @@ NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "hero": lambda p: (
         f":white_check_mark: {mention(p['user'])} approved the hero. "
-        "The recipe is locked: `volume <value>; <value> x4`."
+        "The recipe is locked: `volume &lt;value&gt;; &lt;value&gt; x4`."
     ),
     "marked": _marked,
     "cull_hard": lambda p: (
@@ -66,21 +66,21 @@ NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
     "budget": lambda p: f"#{p['number']}'s iteration budget is now {p['budget']}.",
     "cancelled": _cancelled,
     "cleared": lambda p: (
-        f":rocket: {mention(p['user'])} cleared #{p['number']} to ship. Alt text: _{p['alt']}_"
+        f":rocket: {mention(p['user'])} cleared #{p['number']} to ship. Alt text: _{escape(p['alt'])}_"
     ),
     "sent_back": lambda p: (
         f":leftwards_arrow_with_hook: {mention(p['user'])} sent #{p['number']} back: "
-        f"{SHORT[GateItem(p['item'])]}. {p['note']}".strip()
+        f"{SHORT[GateItem(p['item'])]}. {escape(p['note'])}".strip()
     ),
     "which_item": lambda p: (
         f"{mention(p['user'])}, which checklist item does #{p['number']} fail? "
-        f"Reply `sendback {p['number']} <item> <note>` (people/logos/artists, license, content, alt text)."
+        f"Reply `sendback {p['number']} &lt;item&gt; &lt;note&gt;` (people/logos/artists, license, content, alt text)."
     ),
     "gate_wait": lambda p: (
         f":bell: {mention(p['reviewer'])}, #{p['number']} has waited at the gate for {p['hours']:.0f} h."
     ),
     "paused_long": lambda p: (
-        f":bell: {mention(p['director'])}, this project has been paused for {p['hours']:.0f} h: {p['detail']}."
+        f":bell: {mention(p['director'])}, this project has been paused for {p['hours']:.0f} h: {escape(p['detail'])}."
     ),
 }
 

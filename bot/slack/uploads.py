@@ -9,6 +9,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from bot.playbook.errors import InvalidInput
+from bot.slack.blocks import escape
 from bot.slack.context import Atelier
 from storage.models import Project
 from storage.pngs import mask_coverage, to_png
@@ -21,7 +22,7 @@ def fetch_upload(atelier: Atelier, file: dict[str, Any]) -> Image.Image:
     size = int(file.get("size") or 0)
     if size > MAX_UPLOAD_BYTES:
         raise InvalidInput(
-            f"`{file.get('name')}` is {size / 1e6:.1f} MB; uploads are limited to 20 MB."
+            f"`{escape(file.get('name'))}` is {size / 1e6:.1f} MB; uploads are limited to 20 MB."
         )
     url = file.get("url_private_download") or file.get("url_private")
     if not url:
@@ -32,13 +33,13 @@ def fetch_upload(atelier: Atelier, file: dict[str, Any]) -> Image.Image:
     with urllib.request.urlopen(request, timeout=30) as response:
         data = response.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"`{file.get('name')}` is over 20 MB; uploads are limited to 20 MB.")
+        raise InvalidInput(f"`{escape(file.get('name'))}` is over 20 MB; uploads are limited to 20 MB.")
     try:
         picture = Image.open(io.BytesIO(data))
         picture.load()
     except (UnidentifiedImageError, OSError) as error:
         raise InvalidInput(
-            f"`{file.get('name')}` is not an image Atelier can read; upload a PNG or JPEG."
+            f"`{escape(file.get('name'))}` is not an image Atelier can read; upload a PNG or JPEG."
         ) from error
     return picture
 
