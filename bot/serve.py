@@ -50,6 +50,10 @@ def health_app(
                 status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
             )
             return [data]
+        if not environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0").isdigit():
+            # Bolt would raise on it (a 500); a request we cannot verify is simply unauthorized.
+            start_response("401 Unauthorized", [("Content-Length", "0")])
+            return [b""]
         return slack(environ, start_response)  # type: ignore[arg-type]
 
     return wsgi

@@ -32,12 +32,23 @@ class ImageStore:
             self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
             # A name of this writer's own: two runners storing the same image never share one.
             partial = f"{path}.{uuid.uuid4().hex}.partial"
-            with self.fs.open(partial, "wb") as handle:
-                handle.write(data)
-            self.fs.mv(partial, path)
+            try:
+                with self.fs.open(partial, "wb") as handle:
+                    handle.write(data)
+                self.fs.mv(partial, path)
+            except OSError:
+                self._discard(partial)  # a full disk leaves no half-written file behind
+                raise
         except OSError as error:
             raise StoreError(f"cannot write to the image store {self.root}: {error}") from error
         return digest
+
+    def _discard(self, partial: str) -> None:
+        try:
+            if self.fs.exists(partial):
+                self.fs.rm(partial)
+        except OSError:
+            pass  # the store is failing already; the caller reports that
 
     def get(self, digest: str) -> bytes:
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -127,7 +128,7 @@ class Recipe(Base):
     guidance: Mapped[float] = mapped_column(Float)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    seed: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
     prompt_template: Mapped[str] = mapped_column(Text)
     slot_name: Mapped[str] = mapped_column(String(64))
     slot_value: Mapped[str] = mapped_column(Text)
@@ -168,7 +169,7 @@ class Image(Base):
     slot_value: Mapped[str | None] = mapped_column(Text)
     prompt: Mapped[str] = mapped_column(Text, default="")
     negative_prompt: Mapped[str] = mapped_column(Text, default="")
-    seed: Mapped[int | None] = mapped_column(Integer)
+    seed: Mapped[int | None] = mapped_column(BigInteger)
     steps: Mapped[int | None] = mapped_column(Integer)
     guidance: Mapped[float | None] = mapped_column(Float)
     width: Mapped[int] = mapped_column(Integer)

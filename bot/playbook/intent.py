@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.", "st.", "no.")
-_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+(?=\S)")
+# Western stops need a space after them; the ideographic and full-width ones do not.
+_SENTENCE_END = re.compile(r"(?:[.!?]+[\"')\]]*\s+|[。！？．]+[」』）\"')\]]*\s*)(?=\S)")
+# Invisible characters that would hide a sentence break from the rule.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def sentence_count(text: str) -> int:
     """Count sentences, ignoring common abbreviations and decimals."""
-    cleaned = text.strip()
+    cleaned = _INVISIBLE.sub(" ", text).strip()
     for abbreviation in _ABBREVIATIONS:
         cleaned = re.sub(
             re.escape(abbreviation), abbreviation.replace(".", ""), cleaned, flags=re.I

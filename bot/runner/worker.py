@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -103,9 +104,16 @@ class Worker:
                     f"{error}. Check that the store is there and writable",
                     retryable=True,
                 )
-            except Exception as error:
-                log.exception("job failed", extra={"jobs": ids})
-                self._fail(ids, f"{type(error).__name__}: {error}", retryable=True)
+            except Exception:
+                # The detail (SQL, parameters, paths) is for the log; the thread gets a reference.
+                reference = uuid.uuid4().hex[:8]
+                log.exception("job failed", extra={"jobs": ids, "reference": reference})
+                self._fail(
+                    ids,
+                    f"the runner hit an unexpected error (reference {reference}; the details are "
+                    "in the runner's log)",
+                    retryable=True,
+                )
         return True
 
     @contextmanager

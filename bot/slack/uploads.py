@@ -33,7 +33,9 @@ def fetch_upload(atelier: Atelier, file: dict[str, Any]) -> Image.Image:
     with urllib.request.urlopen(request, timeout=30) as response:
         data = response.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"`{escape(file.get('name'))}` is over 20 MB; uploads are limited to 20 MB.")
+        raise InvalidInput(
+            f"`{escape(file.get('name'))}` is over 20 MB; uploads are limited to 20 MB."
+        )
     try:
         picture = Image.open(io.BytesIO(data))
         picture.load()
@@ -68,11 +70,8 @@ def record_editor_upload(
     """A file from the assigned editor becomes the image's next version."""
     picture = fetch_upload(atelier, files[0])
     original = atelier.service.image(project.id, number) if number else None
-    params = {
-        "edited_from": original.number if original else None,
-        "editor": user,
-        "file": files[0].get("name"),
-    }
+    # Only the lineage: the editor's Slack id and file name stay in Atelier, not in the PNG.
+    params = {"edited_from": original.number if original else None}
     digest = atelier.store.put(to_png(picture.convert("RGB"), params))
     atelier.service.record_editor_file(
         project.id,

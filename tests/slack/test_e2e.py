@@ -297,6 +297,8 @@ def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSl
         and edited[0]["parent"] == numbers[0]
         and edited[0]["created_by"] == "UEDITOR"
     )
+    png = local.server.atelier.store.get(edited[0]["file_hash"])
+    assert b"UEDITOR" not in png and b"fixed.png" not in png  # no Slack id or file name inside
 
 
 def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:

@@ -16,6 +16,7 @@ from storage.models import Image, Recipe
 from storage.states import ImageStatus
 
 DEFAULT_NEGATIVE = "blurry, lowres, jpeg artifacts, watermark, text, deformed"
+MAX_SEED = 2**32 - 1
 
 
 def card_of(recipe: Recipe) -> RecipeCard:
@@ -131,6 +132,10 @@ class LockInPlays(UseCases):
             )
             if recipe.seed is None:
                 raise errors.InvalidInput("This image has no seed; give one: `lock 7 seed 1234`.")
+            if not 0 <= recipe.seed <= MAX_SEED:
+                raise errors.InvalidInput(
+                    f"A seed is a whole number from 0 to {MAX_SEED} (got {recipe.seed})."
+                )
             d.s.add(recipe)
             d.s.flush()
             card = card_of(recipe).as_dict()

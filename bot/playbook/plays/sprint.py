@@ -16,6 +16,7 @@ from storage.models import Image, Ranking
 SPRINT_IMAGES = (15, 30)
 SPRINT_STYLES = (3, 5)
 RANKED = (3, 5)
+MAX_STYLE = 100
 
 
 def _check_sprint(subject: str, styles: list[str], count: int) -> None:
@@ -26,6 +27,11 @@ def _check_sprint(subject: str, styles: list[str], count: int) -> None:
     if not SPRINT_STYLES[0] <= len(styles) <= SPRINT_STYLES[1]:
         raise errors.InvalidInput(
             f"A concept sprint explores 3 to 5 distinct styles (you gave {len(styles)}), separated by `|`."
+        )
+    too_long = [style for style in styles if len(style) > MAX_STYLE]
+    if too_long:
+        raise errors.InvalidInput(
+            f"A style is at most {MAX_STYLE} characters; “{too_long[0][:40]}…” is {len(too_long[0])}."
         )
     if len({style.lower() for style in styles}) != len(styles):
         raise errors.InvalidInput("The styles must be distinct; breadth is the point of a sprint.")

@@ -1,0 +1,78 @@
+"""Smaller security points (#12): no exception text in threads, ranges at the command, clean stores."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.playbook.service import PlaybookService
+from bot.runner.worker import Worker
+from bot.workbench.local import LocalSlack
+from storage.files import ImageStore, StoreError
+from storage.models import Job
+from tests.storage.test_queue import volume_job
+from tests.workbench import CHANNEL, DIRECTOR
+
+LEAK = "(psycopg.errors.NumericValueOutOfRange) INSERT INTO images (seed) VALUES (2147483648)"
+
+
+class Exploding:
+    """A backend whose generation fails the way a database error would, with all its detail."""
+
+    model_id, model_hash = "tiny", "0" * 64
+
+    def text_to_image(self, tasks: Any) -> Any:
+        raise RuntimeError(LEAK)
+
+
+def test_an_unexpected_runner_error_reaches_the_thread_as_a_reference_only(
+    sessions: sessionmaker[Session],
+    store: ImageStore,
+    service: PlaybookService,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    project = service.start_project("C1", "U1", "Art for spring.").project
+    with sessions.begin() as s:
+        job_id = volume_job(s, project.id).id
+    with caplog.at_level(logging.ERROR, logger="atelier.runner"):
+        Worker(sessions, store, lambda _m: Exploding()).run_once()  # type: ignore[arg-type,return-value]
+    with sessions() as s:
+        job = s.get(Job, job_id)
+        assert job is not None and job.error is not None
+    assert "psycopg" not in job.error and "INSERT" not in job.error
+    reference = job.error.split("reference ")[1].split(";")[0]
+    logged = [r for r in caplog.records if getattr(r, "reference", None) == reference]
+    assert logged and LEAK in (logged[0].exc_text or "")
+
+
+@pytest.mark.parametrize(
+    "intent", ["Cats.\u200bDogs.", "猫が好き。犬も好き。", "Posters。Banners。"]
+)
+def test_hidden_or_ideographic_sentence_breaks_still_pause(
+    service: PlaybookService, intent: str
+) -> None:
+    assert service.start_project("C1", "U1", intent).project.state == "paused"
+
+
+def test_a_failed_write_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ImageStore(str(tmp_path / "store"))
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.fs, "mv", disk_full)
+    with pytest.raises(StoreError, match="No space left"):
+        store.put(b"an image")
+    assert [p.name for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_non_numeric_timestamp_is_unauthorized_not_an_error(local: LocalSlack) -> None:
+    assert local.standin.command(DIRECTOR, CHANNEL, "help", timestamp="soon").status == 401  # type: ignore[arg-type]
+    assert local.standin.command(DIRECTOR, CHANNEL, "help").status == 200
