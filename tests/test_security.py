@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image as PILImage
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook.service import PlaybookService
@@ -15,7 +19,7 @@ from bot.workbench.local import LocalSlack
 from storage.files import ImageStore, StoreError
 from storage.models import Job
 from tests.storage.test_queue import volume_job
-from tests.workbench import CHANNEL, DIRECTOR
+from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, to_volume
 
 LEAK = "(psycopg.errors.NumericValueOutOfRange) INSERT INTO images (seed) VALUES (2147483648)"
 
@@ -76,3 +80,64 @@ def test_a_failed_write_leaves_no_partial_file(
 def test_a_non_numeric_timestamp_is_unauthorized_not_an_error(local: LocalSlack) -> None:
     assert local.standin.command(DIRECTOR, CHANNEL, "help", timestamp="soon").status == 401  # type: ignore[arg-type]
     assert local.standin.command(DIRECTOR, CHANNEL, "help").status == 200
+
+
+class Capture:
+    """A web server that is not Slack, remembering the Authorization header of each request."""
+
+    def __init__(self, body: bytes) -> None:
+        heard: list[str | None] = []
+        self.heard = heard
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                heard.append(self.headers.get("Authorization"))
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/loot.png"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (64, 64), "teal").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_files_come_only_from_slack_and_the_token_never_follows_a_redirect(
+    local: LocalSlack,
+) -> None:
+    thread, numbers = to_volume(local)
+    slack = local.standin
+    slack.say(OPERATOR, CHANNEL, f"handoff {numbers[0]} <@UEDITOR>", thread_ts=thread)
+    local.message(CHANNEL, thread, "is with")
+    capture = Capture(_png())
+    try:
+        for forged in (capture.url, "file:///etc/hostname"):
+            slack.upload("UEDITOR", CHANNEL, "fixed.png", _png(), thread_ts=thread, url=forged)
+        local.wait(
+            lambda: (
+                len([e for e in slack.ephemerals_for("UEDITOR") if "file servers" in e["text"]])
+                == 2
+            ),
+            what="both forged links refused",
+        )
+        assert capture.heard == []
+        slack.upload(
+            "UEDITOR", CHANNEL, "fixed.png", _png(), thread_ts=thread, redirect=capture.url
+        )
+        local.message(CHANNEL, thread, "New version #")
+        assert capture.heard == [None]  # the redirect was followed, without the bot token
+    finally:
+        capture.close()

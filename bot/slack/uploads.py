@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -17,6 +18,18 @@ from storage.pngs import mask_coverage, to_png
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
+# Where Slack serves uploaded files (commercial and GovSlack).
+SLACK_FILE_HOSTS = ("files.slack.com", "files.slack-gov.com")
+
+
+def from_slack(url: str, api_url: str) -> bool:
+    """A download link on Slack's file hosts over https, or on the API's own host (a stand-in)."""
+    link, api = urllib.parse.urlparse(url), urllib.parse.urlparse(api_url)
+    if (link.scheme, link.hostname, link.port) == (api.scheme, api.hostname, api.port):
+        return True
+    return link.scheme == "https" and (link.hostname or "") in SLACK_FILE_HOSTS
+
+
 def fetch_upload(atelier: Atelier, file: dict[str, Any]) -> Image.Image:
     """Download a file someone shared and open it as an image, refusing what isn't one."""
     size = int(file.get("size") or 0)
@@ -27,9 +40,13 @@ def fetch_upload(atelier: Atelier, file: dict[str, Any]) -> Image.Image:
     url = file.get("url_private_download") or file.get("url_private")
     if not url:
         raise InvalidInput("That file has no download link; upload it again.")
-    request = urllib.request.Request(
-        url, headers={"Authorization": f"Bearer {atelier.client.token}"}
-    )
+    if not from_slack(url, atelier.client.base_url):
+        raise InvalidInput(
+            f"`{escape(file.get('name'))}` is not on Slack's file servers; upload the file to Slack itself."
+        )
+    request = urllib.request.Request(url)
+    # Unredirected: urllib never carries this header to wherever a redirect points.
+    request.add_unredirected_header("Authorization", f"Bearer {atelier.client.token}")
     with urllib.request.urlopen(request, timeout=30) as response:
         data = response.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:

@@ -184,6 +184,9 @@ class SlackStandIn:
             if file is None or not file["complete"]:
                 self._reply(handler, 404, b"not found", "text/plain")
                 return
+            if file.get("redirect"):  # a file host that sends the download elsewhere
+                self._reply(handler, 302, b"", "text/html", {"Location": file["redirect"]})
+                return
             self._reply(handler, 200, file["data"], file["mimetype"])
             return
         self._reply(handler, 404, b"not found", "text/plain")
@@ -530,7 +533,10 @@ class SlackStandIn:
         return {"file": self._file_json(file)}
 
     def _file_json(self, file: dict[str, Any]) -> dict[str, Any]:
-        url = f"{self.base_url}/files/{file['id']}/{urllib.parse.quote(file['name'])}"
+        url = (
+            file.get("url")
+            or f"{self.base_url}/files/{file['id']}/{urllib.parse.quote(file['name'])}"
+        )
         return {
             "id": file["id"],
             "name": file["name"],
@@ -762,8 +768,11 @@ class SlackStandIn:
         *,
         thread_ts: str | None = None,
         text: str = "",
+        url: str | None = None,
+        redirect: str | None = None,
     ) -> tuple[dict[str, Any], Delivery]:
-        """A person drags a file into the thread."""
+        """A person drags a file into the thread (`url`: a forged download link in the event;
+        `redirect`: the file host answers the download with a redirect there)."""
         with self._lock:
             file_id = f"F{next(self._ids):08d}"
             self.ws.files[file_id] = {
@@ -776,6 +785,8 @@ class SlackStandIn:
                 "uploaded": True,
                 "mimetype": _mimetype(filename),
                 "user": user,
+                "url": url,
+                "redirect": redirect,
             }
             file = self._file_json(self.ws.files[file_id])
         return self.say(user, channel, text, thread_ts=thread_ts, files=[file])
