@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -120,6 +121,17 @@ def last_generation_at(session: Session, project_id: int, user: str) -> datetime
         Job.project_id == project_id, Job.created_by == user
     )
     return session.scalar(stmt)
+
+
+def lock_user(session: Session, user: str) -> None:
+    """Serialize one person's queue decisions until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the user id; SQLite has one writer.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(f"queue:{user}".encode()).digest()[:8], "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def queued_images_for(session: Session, user: str) -> int:

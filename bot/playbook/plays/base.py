@@ -269,6 +269,7 @@ class UseCases:
     ) -> Job:
         count = total if total is not None else len(params.get("images", [])) or 1
         limit = self._settings(s, project.channel_id).queue_limit_per_user
+        queries.lock_user(s, user)  # two projects' requests from one person count one at a time
         queued = queries.queued_images_for(s, user)
         if queued + count > limit:
             raise errors.QueueLimit(
