@@ -24,3 +24,27 @@ def test_a_style_too_long_for_its_column_is_refused_at_the_command(flow: Flow) -
     flow.start()
     with pytest.raises(errors.InvalidInput, match="at most 100 characters"):
         flow.service.run_sprint(flow.project_id, OPERATOR, "a cat", ["x" * 220, "clay", "neon"], 15)
+
+
+def test_a_double_click_on_upscale_makes_one_job(flow: Flow) -> None:
+    flow.start()
+    flow.volume()
+    first = flow.service.upscale_keepers(flow.project_id, OPERATOR)
+    with pytest.raises(errors.InvalidInput, match="no keepers left to upscale"):
+        flow.service.upscale_keepers(flow.project_id, OPERATOR)
+    kept = [i.number for i in flow.service.images(flow.project_id) if i.status == "kept"]
+    with pytest.raises(errors.InvalidInput, match="upscaled already"):
+        flow.service.upscale_keepers(flow.project_id, OPERATOR, kept[-1:])
+    assert first.job is not None and first.job.progress_total == 2
+
+
+def test_upscales_stop_at_the_models_largest_size(flow: Flow) -> None:
+    flow.start()
+    number = flow.volume()[0]
+    for size in (128, 256, 512):  # the tiny model's largest size is 512 px
+        flow.service.upscale_keepers(flow.project_id, OPERATOR, [number])
+        flow.drain()
+        number = flow.service.images(flow.project_id)[-1].number
+        assert flow.service.image(flow.project_id, number).width == size
+    with pytest.raises(errors.InvalidInput, match="passes this model's largest size, 512 px"):
+        flow.service.upscale_keepers(flow.project_id, OPERATOR, [number])

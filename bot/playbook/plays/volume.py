@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from bot.playbook import errors
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.plays.lock_in import card_of
+from bot.playbook.presets import preset_for
 from bot.playbook.recipe import check_drift, render
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
-from storage.models import Image, Project, Recipe
-from storage.states import KEEPERS, ImageStatus
+from storage.models import Image, Job, Project, Recipe
+from storage.states import KEEPERS, ImageStatus, JobStatus
 
 VOLUME_VALUES = (1, 20)
 VOLUME_PER_VALUE = (1, 16)
@@ -51,6 +52,23 @@ def _check_recipe(recipe: Recipe | None) -> Recipe:
             "The locked recipe does not reproduce its hero, so it isn't real yet. Lock a fixed one."
         )
     return recipe
+
+
+def _fits_twice(image: Image, largest: int) -> bool:
+    return max(image.width, image.height) * 2 <= largest
+
+
+def _check_upscalable(images: list[Image], taken: set[int], largest: int) -> None:
+    for image in images:
+        if image.status not in KEEPERS:
+            raise errors.InvalidInput(f"Only keepers are upscaled; keep #{image.number} first.")
+        if image.id in taken:
+            raise errors.InvalidInput(f"#{image.number} is upscaled already (or on its way).")
+        if not _fits_twice(image, largest):
+            raise errors.InvalidInput(
+                f"#{image.number} is {image.width}×{image.height}; twice that passes this model's "
+                f"largest size, {largest} px. Upscale a smaller version instead."
+            )
 
 
 class VolumePlays(UseCases):
@@ -165,15 +183,50 @@ class VolumePlays(UseCases):
             return Outcome(d.project, job)
 
     def _keepers(self, s: Session, project: Project, numbers: list[int] | None) -> list[Image]:
-        """The keepers named, or every volume keeper not upscaled yet."""
+        """The keepers named, or every volume keeper not upscaled yet, within the model's size."""
+        taken = self._upscaled_or_queued(s, project)
+        largest = preset_for(project.model).max_size
         if numbers:
             images = [self._image(s, project, number) for number in numbers]
-            not_kept = [image.number for image in images if image.status not in KEEPERS]
-            if not_kept:
-                raise errors.InvalidInput(
-                    f"Only keepers are upscaled; keep #{', #'.join(map(str, not_kept))} first."
-                )
+            _check_upscalable(images, taken, largest)
             return images
+        images = list(
+            s.scalars(
+                select(Image)
+                .where(
+                    Image.project_id == project.id,
+                    Image.status.in_(KEEPERS),
+                    Image.play == Play.VOLUME,
+                )
+                .order_by(Image.number)
+            )
+        )
+        images = [i for i in images if i.id not in taken and _fits_twice(i, largest)]
+        if not images:
+            raise errors.InvalidInput(
+                "There are no keepers left to upscale. Keep some with the batch's checkboxes first."
+            )
+        return images
+
+    @staticmethod
+    def _upscaled_or_queued(s: Session, project: Project) -> set[int]:
+        """Images with an upscale made or on its way: a second click must not make another."""
+        made = s.scalars(
+            select(Image.parent_id).where(
+                Image.project_id == project.id,
+                Image.kind == "upscale",
+                Image.parent_id.is_not(None),
+            )
+        )
+        waiting = s.scalars(
+            select(Job).where(
+                Job.project_id == project.id,
+                Job.kind == "upscale",
+                Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+            )
+        )
+        queued = {item["parent_id"] for job in waiting for item in job.params["images"]}
+        return {parent for parent in made if parent is not None} | queued
         upscaled = select(Image.parent_id).where(
             Image.kind == "upscale", Image.parent_id.is_not(None)
         )
