@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.playbook.errors import NotAuthorized
 from bot.slack import blocks
 from bot.slack.grammar import Command
 from handlers.context import Call, Reply, in_project
@@ -12,10 +13,20 @@ from handlers.context import Call, Reply, in_project
 PROJECT_PREFIX = "In the channel, start a command with `p3` to act on project 3 (`p3 status`)."
 
 
+def update_channel(call: Call, changes: dict[str, Any]) -> None:
+    """As the channel's Director; a refusal is asked again of Slack: is this an admin or owner?"""
+    try:
+        call.service.update_settings(call.channel, call.user, **changes)
+    except NotAuthorized:
+        if not call.atelier.is_admin(call.user):
+            raise
+        call.service.update_settings(call.channel, call.user, admin=True, **changes)
+
+
 def settings(call: Call) -> Reply:
     changes = call.args["changes"]
     if changes:
-        call.service.update_settings(call.channel, call.user, **changes)
+        update_channel(call, changes)
     current = call.service.settings(call.channel)
     m = blocks.mention
     return Reply(

@@ -83,7 +83,7 @@ def _new(call: Call) -> Reply:
 def _roles(call: Call) -> Reply | None:
     """In the channel, the defaults for new projects; in a thread (or with `pN`), that project's."""
     if call.thread_ts is None and call.command.project is None:
-        call.service.update_settings(call.channel, call.user, **call.args)
+        answers.update_channel(call, call.args)
         return Reply("Channel default roles saved; new projects start with them.")
     return in_project(call, _said(lambda c: c.service.set_roles(c.project_id, c.user, **c.args)))
 

@@ -141,3 +141,22 @@ def test_files_come_only_from_slack_and_the_token_never_follows_a_redirect(
         assert capture.heard == [None]  # the redirect was followed, without the bot token
     finally:
         capture.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_takeover_from_the_report_is_refused_over_http(local: LocalSlack) -> None:
+    slack = local.standin
+    slack.command(DIRECTOR, CHANNEL, "new Posters for the spring launch.")
+    local.ephemeral(DIRECTOR, "started")
+    slack.command(
+        "USTRANGER", CHANNEL, "settings director <@USTRANGER> queue-limit 10000 cooloff 0"
+    )
+    local.ephemeral("USTRANGER", "no Director yet")
+    slack.command(DIRECTOR, CHANNEL, f"settings director <@{DIRECTOR}>")
+    assert f"Director <@{DIRECTOR}>" in local.ephemeral(DIRECTOR, "settings saved")["text"]
+    slack.admins.add("UADMIN")
+    slack.command("UADMIN", CHANNEL, "settings budget 9")
+    assert "iteration budget 9" in local.ephemeral("UADMIN", "settings saved")["text"]
+    slack.command("USTRANGER", CHANNEL, "roles director <@USTRANGER>")
+    local.ephemeral("USTRANGER", "Only the channel's Director")
+    assert local.server.atelier.service.settings(CHANNEL).director == DIRECTOR

@@ -43,6 +43,15 @@ class Atelier:
                 "ephemeral failed", extra={"error": error.response.get("error"), "channel": channel}
             )
 
+    def is_admin(self, user: str) -> bool:
+        """A workspace admin or owner (users.info); unknown or unreachable means no."""
+        try:
+            found = self.client.users_info(user=user)["user"]
+        except SlackApiError as error:
+            log.warning("users.info failed", extra={"error": error.response.get("error")})
+            return False
+        return bool(found.get("is_admin") or found.get("is_owner"))
+
     def project_for(
         self, channel: str, thread_ts: str | None, explicit: int | None
     ) -> Project | None:

@@ -85,6 +85,7 @@ class SlackStandIn:
         self.bot_user_id = bot_user_id
         self.bot_id = "B0ATELIER"
         self.users = users or {}
+        self.admins: set[str] = set()  # workspace admins, as users.info reports them
         self.app_url: str | None = None
         self.ws = Workspace()
         self.failures: dict[str, list[Failure]] = {}
@@ -525,6 +526,23 @@ class SlackStandIn:
             for file in done:
                 self.ws.files[file["id"]]["channels"] = [channel]
         return {"files": done}
+
+    def api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user"))
+        if user not in self.users and user not in self.admins:
+            raise SlackError("user_not_found")
+        name = self.users.get(user, user.lower())
+        return {
+            "user": {
+                "id": user,
+                "team_id": self.team_id,
+                "name": name,
+                "real_name": name,
+                "is_admin": user in self.admins,
+                "is_owner": False,
+                "is_bot": False,
+            }
+        }
 
     def api_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         file = self.ws.files.get(str(params.get("file")))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bot.playbook import errors
 from bot.playbook.plays.base import UseCases, in_range
 from bot.playbook.roles import Role
@@ -37,8 +40,15 @@ class ChannelPlays(UseCases):
         with self._tx() as s:
             return self._settings(s, channel_id)
 
-    def update_settings(self, channel_id: str, user: str, **changes: Any) -> ChannelSettings:
-        """Channel defaults; once a Director is set, only they may change them."""
+    def update_settings(
+        self, channel_id: str, user: str, *, admin: bool = False, **changes: Any
+    ) -> ChannelSettings:
+        """Channel defaults and roles. Who may change them (the README says the same):
+
+        - once the channel has a Director: that Director, or a workspace admin or owner;
+        - before that: a Director of one of the channel's projects, or an admin or owner;
+          in a channel with no project yet, whoever sets them first.
+        """
         unknown = set(changes) - SETTINGS
         if unknown:
             raise errors.InvalidInput(
@@ -46,18 +56,35 @@ class ChannelPlays(UseCases):
             )
         with self._tx() as s:
             current = self._settings(s, channel_id)
-            if current.director and current.director != user:
-                raise errors.NotAuthorized(
-                    f"Only the channel's Director (<@{current.director}>) can change its settings."
-                )
+            if not admin:
+                self._require_channel_director(s, current, user)
             for name, lowest in COUNTS.items():
                 if name in changes:
                     changes[name] = int(changes[name])
                     in_range(name, changes[name], (lowest, 10_000))
             for name, value in changes.items():
                 setattr(current, name, value)
-            self._audit(s, None, channel_id, user, "director", "update_settings", changes)
+            hat = "admin" if admin and current.director != user else "director"
+            self._audit(s, None, channel_id, user, hat, "update_settings", changes)
             return current
+
+    @staticmethod
+    def _require_channel_director(s: Session, current: ChannelSettings, user: str) -> None:
+        if current.director:
+            if current.director != user:
+                raise errors.NotAuthorized(
+                    f"Only the channel's Director (<@{current.director}>) or a workspace admin can "
+                    "change its settings; nothing was changed."
+                )
+            return
+        directors = set(
+            s.scalars(select(Project.director).where(Project.channel_id == current.channel_id))
+        )
+        if directors and user not in directors:
+            raise errors.NotAuthorized(
+                "This channel has no Director yet, so its settings are set by the Director of one "
+                "of its projects or by a workspace admin; nothing was changed."
+            )
 
     def set_roles(
         self,
