@@ -112,7 +112,7 @@ def _fix(call: Call) -> None:
     if args["mask"]:
         project = call.service.project(call.project_id)
         mask_hash, coverage = uploads.mask_from_upload(
-            call.atelier, project, args["number"], call.files
+            call.atelier, project, call.user, args["number"], call.files
         )
     call.service.fix_image(
         call.project_id,

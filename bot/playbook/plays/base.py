@@ -137,6 +137,11 @@ class UseCases:
             self._audit(s, project, project.channel_id, user, decision.hat, action, decision.detail)
             refresh_root(s, project)
 
+    def authorize(self, project_id: int, user: str, role: Role, doing: str) -> None:
+        """Refuse early, before an adapter downloads or decodes anything for someone without the role."""
+        with self._tx() as s:
+            self._require(self._project(s, project_id), user, role, doing)
+
     def applied(self, request_key: str) -> bool:
         """Whether a decision for this Slack request already committed (see REQUEST_KEY)."""
         with self._tx() as s:
