@@ -54,14 +54,14 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_runner(config: Config, args: argparse.Namespace) -> int:
-    from bot.runner.diffusion import backend_for
+    from bot.runner.diffusion import registered_backend
     from bot.runner.worker import Worker
     from storage.files import ImageStore
 
     worker = Worker(
         _sessions(config),
         ImageStore(config.image_store),
-        lambda model: backend_for(model, config.device),
+        registered_backend(config.models(), config.device),
         worker_id=args.worker_id,
         lease_seconds=args.lease_seconds,
         batch_size=args.batch_size,

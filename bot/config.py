@@ -38,6 +38,19 @@ class Config:
             slack_timeout=int(env("ATELIER_SLACK_TIMEOUT", "15")),
         )
 
+    def models(self) -> dict[str, str]:
+        """The model names a channel may pick, each with what the runner loads for it.
+
+        `tiny`, and ATELIER_MODEL's name: `sd15` for `sd15=/models/sd15`, the folder's own name
+        for a bare folder. A channel names a model; it never names a path.
+        """
+        registered = {"tiny": "tiny"}
+        spec = self.model.strip()
+        if spec and spec != "tiny":
+            name = spec.partition("=")[0] if "=" in spec else spec.rstrip("/").rsplit("/", 1)[-1]
+            registered[name] = spec
+        return registered
+
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
         return [

@@ -78,7 +78,7 @@ class Server:
         engine = make_engine(config.database_url)
         migrate(engine)
         sessions = make_sessions(engine)
-        service = PlaybookService(sessions)
+        service = PlaybookService(sessions, models=config.models())
         index = MessageIndex(sessions)
         store = ImageStore(config.image_store)
         client = make_client(config)
@@ -86,9 +86,7 @@ class Server:
         app = create_app(config, atelier)
         dispatcher = Dispatcher(service, index, sessions, store, client, interval=dispatch_interval)
         worker = (
-            Worker(sessions, store, _lazy_backend(config.device), poll_seconds=0.5)
-            if runner
-            else None
+            Worker(sessions, store, _lazy_backend(config), poll_seconds=0.5) if runner else None
         )
         schedules = Schedules(service, store, engine)
         return cls(config, engine, app, atelier, dispatcher, worker, schedules)
@@ -112,13 +110,13 @@ class Server:
         return health_app(SlackRequestHandler(self.app, path="/slack/events"), self.engine)
 
 
-def _lazy_backend(device: str) -> Callable[[str], Any]:
+def _lazy_backend(config: Config) -> Callable[[str], Any]:
     """torch loads on the first job, not at start-up: the bot acks fast and runs without a GPU."""
 
     def backend_for(model: str) -> Any:
-        from bot.runner.diffusion import backend_for as load
+        from bot.runner.diffusion import registered_backend
 
-        return load(model, device)
+        return registered_backend(config.models(), config.device)(model)
 
     return backend_for
 

@@ -13,6 +13,8 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.config import Config
+from bot.playbook import errors
 from bot.playbook.service import PlaybookService
 from bot.runner.worker import Worker
 from bot.workbench.local import LocalSlack
@@ -160,3 +162,46 @@ def test_the_takeover_from_the_report_is_refused_over_http(local: LocalSlack) ->
     slack.command("USTRANGER", CHANNEL, "roles director <@USTRANGER>")
     local.ephemeral("USTRANGER", "Only the channel's Director")
     assert local.server.atelier.service.settings(CHANNEL).director == DIRECTOR
+
+
+def test_a_channel_picks_a_registered_model_by_name_never_a_path(
+    sessions: sessionmaker[Session],
+) -> None:
+    registry = Config(None, None, None, "", "", "", "sd15=/models/sd15", "cpu").models()
+    assert registry == {"tiny": "tiny", "sd15": "sd15=/models/sd15"}
+    service = PlaybookService(sessions, models=registry)
+    for path in ("sd15=/srv/anything", "/srv/anything", "../models"):
+        with pytest.raises(errors.InvalidInput, match="not a registered model"):
+            service.update_settings("CMODEL", "UDIR", model=path)
+    assert service.update_settings("CMODEL", "UDIR", model="sd15").model == "sd15"
+    bare = Config(None, None, None, "", "", "", "/models/brandXL/", "cpu").models()
+    assert bare == {"tiny": "tiny", "brandXL": "/models/brandXL/"}
+
+
+def test_a_runner_loads_registered_names_only_and_says_so(
+    sessions: sessionmaker[Session], store: ImageStore, service: PlaybookService
+) -> None:
+    from bot.runner.diffusion import registered_backend
+
+    project = service.start_project("C1", "U1", "Art for spring.").project
+    with sessions.begin() as s:
+        job = volume_job(s, project.id)
+        job.params = {**job.params, "settings": {**job.params["settings"], "model": "/etc"}}
+        job_id = job.id
+    Worker(sessions, store, registered_backend({"tiny": "tiny"}, "cpu")).run_once()
+    with sessions() as s:
+        failed = s.get(Job, job_id)
+        assert failed is not None and failed.status == "failed"
+        assert (
+            failed.error is not None and "`/etc` is not registered on this runner" in failed.error
+        )
+
+
+def test_a_models_name_not_its_folder_goes_on_cards_and_pngs(tmp_path: Path) -> None:
+    from bot.runner.models import resolve
+
+    folder = tmp_path / "brandXL"
+    folder.mkdir()
+    (folder / "model_index.json").write_text("{}")
+    assert resolve(str(folder)).model_id == "brandXL"
+    assert resolve(f"brand={folder}").model_id == "brand"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -19,6 +19,7 @@ from transformers.utils import logging as transformers_logging
 
 from bot.runner import models
 from bot.runner.backend import GenTask, OutOfMemory
+from bot.runner.jobs import JobError
 
 log = logging.getLogger("atelier.runner")
 UPSCALE_STRENGTH = 0.25
@@ -190,6 +191,22 @@ def _steps_for(steps: int, strength: float) -> int:
 
 _backends: dict[tuple[str, str], DiffusersBackend] = {}
 _backends_lock = threading.Lock()
+
+
+def registered_backend(
+    models: dict[str, str], device: str = "auto"
+) -> Callable[[str], DiffusersBackend]:
+    """Load jobs' models by name, only the names this runner's operator registered."""
+
+    def load(name: str) -> DiffusersBackend:
+        if name not in models:
+            raise JobError(
+                f"the model `{name}` is not registered on this runner; its operator registers "
+                f"models with ATELIER_MODEL (registered: {', '.join(sorted(models))})"
+            )
+        return backend_for(models[name], device)
+
+    return load
 
 
 def backend_for(model: str, device: str = "auto") -> DiffusersBackend:

@@ -45,7 +45,7 @@ def resolve(model: str) -> ModelRef:
         return ModelRef("tiny", path, preset_for("tiny"))
     name, _, folder = model.partition("=")
     if not folder:
-        name, folder = model, model
+        name, folder = Path(model).expanduser().name, model
     path = Path(folder).expanduser()
     if not (path / "model_index.json").exists():
         raise ModelNotFound(
@@ -53,7 +53,8 @@ def resolve(model: str) -> ModelRef:
             f"at {path}). Use `tiny`, or download a model yourself and point at its folder: "
             "`ATELIER_MODEL=sd15=/models/stable-diffusion-v1-5`. Weights are never fetched at run time."
         )
-    return ModelRef(model, path, preset_for(name))
+    # The name, never the path: it goes on recipe cards, the prompt log and PNG metadata.
+    return ModelRef(name, path, preset_for(name))
 
 
 def weights_hash(path: Path) -> str:

@@ -9,7 +9,7 @@ nothing was committed, or the audit entry carries the request's key and `applied
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -98,10 +98,16 @@ class UseCases:
     """The unit of work and the checks every play's use cases open with."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = utcnow
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        models: Iterable[str] = ("tiny",),
     ) -> None:
         self.sessions = sessions
         self.clock = clock
+        # The model names a channel may pick (the runners' registry); never a path.
+        self.models = tuple(models)
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:

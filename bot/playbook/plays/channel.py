@@ -58,6 +58,12 @@ class ChannelPlays(UseCases):
             current = self._settings(s, channel_id)
             if not admin:
                 self._require_channel_director(s, current, user)
+            if "model" in changes and changes["model"] not in self.models:
+                raise errors.InvalidInput(
+                    f"`{changes['model']}` is not a registered model. This workspace's models: "
+                    f"{', '.join(f'`{name}`' for name in self.models)}. A runner's operator adds "
+                    "models with ATELIER_MODEL; a channel picks one by name, never by path."
+                )
             for name, lowest in COUNTS.items():
                 if name in changes:
                     changes[name] = int(changes[name])
