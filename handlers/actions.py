@@ -13,7 +13,7 @@ from bot.playbook.errors import PlaybookError
 from bot.playbook.gate import GateItem
 from bot.slack import blocks, modals
 from bot.slack.context import Atelier
-from handlers.context import SOMETHING_WENT_WRONG, decide
+from handlers.context import decide, went_wrong
 
 log = logging.getLogger("atelier.slack")
 Handler = Callable[[Atelier, dict[str, Any], dict[str, Any]], None]
@@ -175,8 +175,8 @@ def on_action(
     except PlaybookError as error:
         atelier.whisper(channel, user, f":no_entry: {error}", thread_ts=thread)
     except Exception:
-        log.exception("action failed", extra={"action": action.get("action_id")})
-        atelier.whisper(channel, user, SOMETHING_WENT_WRONG, thread_ts=thread)
+        said = went_wrong("action failed", action=action.get("action_id"))
+        atelier.whisper(channel, user, said, thread_ts=thread)
 
 
 def keep_toggle(ack: Ack) -> None:

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 from bot.slack.context import Atelier
 from bot.slack.grammar import UsageError
 from handlers import verbs
-from handlers.context import SOMETHING_WENT_WRONG, decide
+from handlers.context import decide, went_wrong
 
 log = logging.getLogger("atelier.slack")
 
@@ -36,9 +36,9 @@ def atelier_command(
         respond(text=str(error), response_type="ephemeral")
         return
     except Exception:
-        log.exception("command failed", extra={"channel": channel, "user": user})
+        said = went_wrong("command failed", channel=channel, user=user)
         respond(
-            text=f"{SOMETHING_WENT_WRONG} Try again in a minute.",
+            text=said,
             response_type="ephemeral",
         )
         return

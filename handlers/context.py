@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,6 +22,13 @@ T = TypeVar("T")
 # A use case cut off by a database restart is run again this many times in all.
 TRIES = 3
 SOMETHING_WENT_WRONG = ":warning: Something went wrong on our side and nothing was changed."
+
+
+def went_wrong(what: str, **extra: Any) -> str:
+    """Log the exception being handled under a reference; the person gets the reference only."""
+    reference = uuid.uuid4().hex[:8]
+    log.exception(what, extra={**extra, "reference": reference})
+    return f"{SOMETHING_WENT_WRONG} Try again in a minute; if it persists, quote reference {reference}."
 
 
 @dataclass

@@ -14,7 +14,7 @@ from bot.slack import uploads
 from bot.slack.context import Atelier
 from bot.slack.grammar import UsageError
 from handlers import verbs
-from handlers.context import SOMETHING_WENT_WRONG, Reply, decide
+from handlers.context import Reply, decide, went_wrong
 
 log = logging.getLogger("atelier.slack")
 _MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
@@ -75,8 +75,8 @@ def thread_reply(event: dict[str, Any], body: dict[str, Any], context: dict[str,
         atelier.whisper(channel, user, f":no_entry: {error}", thread_ts=thread)
         return
     except Exception:
-        log.exception("thread reply failed", extra={"channel": channel})
-        atelier.whisper(channel, user, SOMETHING_WENT_WRONG, thread_ts=thread)
+        said = went_wrong("thread reply failed", channel=channel)
+        atelier.whisper(channel, user, said, thread_ts=thread)
         return
     if reply is not None:
         atelier.whisper(channel, user, reply.text, thread_ts=thread, blocks=reply.blocks)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,3 +55,26 @@ def test_a_typo_gets_the_verb_it_resembles_and_changes_nothing(
     assert said.startswith("Did you mean `sprint`? Usage: `sprint")
     assert "Atelier commands" not in said
     assert PlaybookService(sessions).latest_project("C1") is None
+
+
+def test_an_unexpected_error_reaches_the_person_as_a_reference_only(
+    sessions: sessionmaker[Session],
+    store: ImageStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    atelier = _atelier(sessions, store)
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("(psycopg.errors.DataError) INSERT INTO projects … parameters")
+
+    monkeypatch.setattr(atelier.service, "start_project", broken)
+    ack, respond = Recorder(), Recorder()
+    command = {"user_id": "U1", "channel_id": "C1", "text": "new Posters for the spring launch."}
+    with caplog.at_level(logging.ERROR, logger="atelier.slack"):
+        commands.atelier_command(ack, command, respond, {"atelier": atelier})  # type: ignore[arg-type]
+    said = respond.calls[0]["text"]
+    assert "psycopg" not in said and "INSERT" not in said and "nothing was changed" in said
+    reference = said.rsplit("reference ", 1)[1].rstrip(".")
+    logged = [r for r in caplog.records if getattr(r, "reference", None) == reference]
+    assert logged and "psycopg" in (logged[0].exc_text or "")
