@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.playbook import errors
-from tests.playbook.conftest import OPERATOR, Flow
+from tests.playbook.conftest import DIRECTOR, OPERATOR, Flow
 
 
 def test_seeds_take_any_32_bit_value_and_say_the_range_otherwise(flow: Flow) -> None:
@@ -18,6 +18,11 @@ def test_seeds_take_any_32_bit_value_and_say_the_range_otherwise(flow: Flow) -> 
         flow.service.lock_recipe(flow.project_id, OPERATOR, number=3, seed=2**32)
     flow.drain()
     assert flow.service.recipe(flow.project_id).reproducible  # type: ignore[union-attr]
+    flow.service.approve_hero(flow.project_id, DIRECTOR)
+    volume = flow.service.run_volume(flow.project_id, OPERATOR, ["red bike"], per_value=2).job
+    flow.drain()
+    seeds = [i.seed for i in flow.service.images(flow.project_id) if i.job_id == volume.id]  # type: ignore[union-attr]
+    assert seeds == [3_000_000_000, 3_000_000_001]  # past a 32-bit signed column, on both databases
 
 
 def test_a_style_too_long_for_its_column_is_refused_at_the_command(flow: Flow) -> None:
