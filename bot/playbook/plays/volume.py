@@ -227,23 +227,3 @@ class VolumePlays(UseCases):
         )
         queued = {item["parent_id"] for job in waiting for item in job.params["images"]}
         return {parent for parent in made if parent is not None} | queued
-        upscaled = select(Image.parent_id).where(
-            Image.kind == "upscale", Image.parent_id.is_not(None)
-        )
-        images = list(
-            s.scalars(
-                select(Image)
-                .where(
-                    Image.project_id == project.id,
-                    Image.status.in_(KEEPERS),
-                    Image.play == Play.VOLUME,
-                    Image.id.not_in(upscaled),
-                )
-                .order_by(Image.number)
-            )
-        )
-        if not images:
-            raise errors.InvalidInput(
-                "There are no keepers left to upscale. Keep some with the batch's checkboxes first."
-            )
-        return images
