@@ -53,3 +53,12 @@ def test_upscales_stop_at_the_models_largest_size(flow: Flow) -> None:
         assert flow.service.image(flow.project_id, number).width == size
     with pytest.raises(errors.InvalidInput, match="passes this model's largest size, 512 px"):
         flow.service.upscale_keepers(flow.project_id, OPERATOR, [number])
+
+
+def test_subjects_and_slot_values_have_a_length_limit_too(flow: Flow) -> None:
+    flow.start()
+    with pytest.raises(errors.InvalidInput, match="subject is at most 200 characters"):
+        flow.service.run_sprint(flow.project_id, OPERATOR, "a" * 201, ["ink", "clay", "neon"], 15)
+    flow.volume()
+    with pytest.raises(errors.InvalidInput, match="slot value is at most 200 characters"):
+        flow.service.run_volume(flow.project_id, OPERATOR, ["b" * 201])

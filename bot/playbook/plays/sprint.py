@@ -17,6 +17,7 @@ SPRINT_IMAGES = (15, 30)
 SPRINT_STYLES = (3, 5)
 RANKED = (3, 5)
 MAX_STYLE = 100
+MAX_SUBJECT = 200
 
 
 def _check_sprint(subject: str, styles: list[str], count: int) -> None:
@@ -27,6 +28,10 @@ def _check_sprint(subject: str, styles: list[str], count: int) -> None:
     if not SPRINT_STYLES[0] <= len(styles) <= SPRINT_STYLES[1]:
         raise errors.InvalidInput(
             f"A concept sprint explores 3 to 5 distinct styles (you gave {len(styles)}), separated by `|`."
+        )
+    if len(subject) > MAX_SUBJECT:
+        raise errors.InvalidInput(
+            f"The subject is at most {MAX_SUBJECT} characters (yours is {len(subject)})."
         )
     too_long = [style for style in styles if len(style) > MAX_STYLE]
     if too_long:

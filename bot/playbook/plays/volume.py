@@ -22,6 +22,7 @@ from storage.states import KEEPERS, ImageStatus, JobStatus
 VOLUME_VALUES = (1, 20)
 VOLUME_PER_VALUE = (1, 16)
 VOLUME_MAX_IMAGES = 200
+MAX_SLOT_VALUE = 200
 
 
 def _hash(data: dict[str, Any]) -> str:
@@ -33,6 +34,11 @@ def _check_values(values: list[str], per_value: int) -> None:
     in_range("Images per value", per_value, VOLUME_PER_VALUE)
     if len(values) * per_value > VOLUME_MAX_IMAGES:
         raise errors.InvalidInput(f"A volume run is at most {VOLUME_MAX_IMAGES} images; split it.")
+    too_long = next((value for value in values if len(value) > MAX_SLOT_VALUE), None)
+    if too_long is not None:
+        raise errors.InvalidInput(
+            f"A slot value is at most {MAX_SLOT_VALUE} characters; “{too_long[:40]}…” is {len(too_long)}."
+        )
     if any("{" in value or "}" in value for value in values):
         raise errors.InvalidInput("Slot values are plain text; braces belong to the template.")
 
