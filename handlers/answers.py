@@ -100,10 +100,16 @@ def metrics(call: Call) -> Reply:
 
 
 def queue(call: Call) -> Reply:
+    """Jobs waiting and running, and any message Slack refused for good (with its reason)."""
     jobs = call.service.jobs(call.channel)
-    return Reply(
-        "\n".join(
-            f"job {job.id} (project {job.project_id}): {blocks.progress_text(job)}" for job in jobs
+    lines = [
+        f"job {job.id} (project {job.project_id}): {blocks.progress_text(job)}" for job in jobs
+    ]
+    refused = call.atelier.index.undeliverable(call.channel)
+    if refused:
+        lines.append(
+            f":warning: {len(refused)} message(s) could not be posted, and later ones went on: "
+            + "; ".join(f"{kind} ({reason})" for kind, reason in refused)
+            + ". Check that Atelier is in the channel and the channel is not archived."
         )
-        or "The queue is empty."
-    )
+    return Reply("\n".join(lines) or "The queue is empty.")

@@ -94,19 +94,44 @@ def defer(message: OutboxMessage, reason: str, *, delay: float) -> None:
 
 
 def waits_behind(session: Session, message: OutboxMessage) -> bool:
-    """Whether an older message to the same project is still undelivered: a thread keeps its order."""
+    """Whether an older message to the same project is still undelivered: a thread keeps its order.
+
+    Root messages keep an order of their own: the first opens the thread that everything else
+    waits for, and each later one shows the state as it is, whenever it lands. So a root waits
+    only behind an older root (two processes never both open a thread), and nothing else waits
+    behind a root: no message can wait behind one that waits behind it.
+    """
     if message.project_id is None:
         return False
+    same_order = (
+        OutboxMessage.kind == "root" if message.kind == "root" else OutboxMessage.kind != "root"
+    )
     older = session.scalar(
         select(OutboxMessage.id)
         .where(
             OutboxMessage.project_id == message.project_id,
             OutboxMessage.id < message.id,
+            same_order,
             OutboxMessage.status.in_(UNDELIVERED),
         )
         .limit(1)
     )
     return older is not None
+
+
+def failed(session: Session, channel_id: str) -> list[OutboxMessage]:
+    """Messages Slack refused for good in a channel, newest first: `queue` shows them."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel_id == channel_id,
+                OutboxMessage.status == OutboxStatus.FAILED,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(10)
+        )
+    )
 
 
 def give_up(message: OutboxMessage, error: str) -> None:

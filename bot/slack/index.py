@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import outbox
 from storage.models import ProcessedEvent, SlackMessage, utcnow
 
 
@@ -72,6 +73,11 @@ class MessageIndex:
                     SlackMessage.job_id == job_id, SlackMessage.kind == "progress"
                 )
             ).first()
+
+    def undeliverable(self, channel_id: str) -> list[tuple[str, str]]:
+        """(kind, Slack's reason) for messages Slack refused for good in this channel."""
+        with self.sessions.begin() as s:
+            return [(m.kind, m.last_error or "") for m in outbox.failed(s, channel_id)]
 
     def mark_shown(self, message_id: int, shown: int) -> None:
         with self.sessions.begin() as s:

@@ -37,6 +37,7 @@ class Failure:
     delay: float = 0.0
     times: int = 1
     late: bool = False
+    error: str | None = None  # an ok:false answer with this code (channel_not_found, …)
 
 
 @dataclass
@@ -139,16 +140,18 @@ class SlackStandIn:
         delay: float = 0.0,
         times: int = 1,
         late: bool = False,
+        error: str | None = None,
     ) -> None:
         """Make the next `times` calls of `method` answer `status` (429 sends Retry-After).
 
         With status 200 and a delay the call is slow but does its work, as when Slack posts a
         message whose answer the client has stopped waiting for. `late` does the work at once
         and delays only the answer: people see the message before the caller learns its ts.
+        `error` answers 200 with `{"ok": false, "error": error}` and does nothing.
         """
         with self._lock:
             self.failures.setdefault(method, []).append(
-                Failure(status, retry_after, delay, times, late)
+                Failure(status, retry_after, delay, times, late, error)
             )
 
     # ---- HTTP plumbing ------------------------------------------------------------------
@@ -251,6 +254,9 @@ class SlackStandIn:
             return True
         if failure.status >= 500:
             self._reply(handler, failure.status, b"<html>Internal Server Error</html>", "text/html")
+            return True
+        if failure.error:
+            self._reply(handler, 200, json.dumps({"ok": False, "error": failure.error}).encode())
             return True
         return False
 
