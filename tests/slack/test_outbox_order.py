@@ -43,9 +43,16 @@ def test_a_message_slack_refuses_for_good_is_shown_and_the_thread_goes_on(
 ) -> None:
     thread = start(local)
     slack = local.standin
-    slack.fail("chat.postMessage", 200, error="channel_not_found")
-    slack.say(DIRECTOR, CHANNEL, "skip sprint the brand look exists already", thread_ts=thread)
     local.settle()
+    slack.fail("chat.postMessage", 200, error="channel_not_found", times=5)
+    slack.say(DIRECTOR, CHANNEL, "skip sprint the brand look exists already", thread_ts=thread)
+
+    def refused() -> bool:
+        with local.server.atelier.service.sessions() as s:
+            return bool(outbox.failed(s, CHANNEL))
+
+    local.wait(refused, 60, "the notice to be refused for good")
+    slack.failures.clear()  # Slack takes messages again
     slack.say(
         DIRECTOR,
         CHANNEL,
