@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image as PILImage
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config
@@ -21,7 +19,7 @@ from bot.workbench.local import LocalSlack
 from storage.files import ImageStore, StoreError
 from storage.models import Job
 from tests.storage.test_queue import volume_job
-from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, to_volume
+from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, png, to_volume
 
 LEAK = "(psycopg.errors.NumericValueOutOfRange) INSERT INTO images (seed) VALUES (2147483648)"
 
@@ -110,12 +108,6 @@ class Capture:
         self.server.shutdown()
 
 
-def _png() -> bytes:
-    buffer = io.BytesIO()
-    PILImage.new("RGB", (64, 64), "teal").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_files_come_only_from_slack_and_the_token_never_follows_a_redirect(
     local: LocalSlack,
@@ -124,10 +116,12 @@ def test_files_come_only_from_slack_and_the_token_never_follows_a_redirect(
     slack = local.standin
     slack.say(OPERATOR, CHANNEL, f"handoff {numbers[0]} <@UEDITOR>", thread_ts=thread)
     local.message(CHANNEL, thread, "is with")
-    capture = Capture(_png())
+    capture = Capture(png(colour="teal"))
     try:
         for forged in (capture.url, "file:///etc/hostname"):
-            slack.upload("UEDITOR", CHANNEL, "fixed.png", _png(), thread_ts=thread, url=forged)
+            slack.upload(
+                "UEDITOR", CHANNEL, "fixed.png", png(colour="teal"), thread_ts=thread, url=forged
+            )
         local.wait(
             lambda: (
                 len([e for e in slack.ephemerals_for("UEDITOR") if "file servers" in e["text"]])
@@ -137,7 +131,12 @@ def test_files_come_only_from_slack_and_the_token_never_follows_a_redirect(
         )
         assert capture.heard == []
         slack.upload(
-            "UEDITOR", CHANNEL, "fixed.png", _png(), thread_ts=thread, redirect=capture.url
+            "UEDITOR",
+            CHANNEL,
+            "fixed.png",
+            png(colour="teal"),
+            thread_ts=thread,
+            redirect=capture.url,
         )
         local.message(CHANNEL, thread, "New version #")
         assert capture.heard == [None]  # the redirect was followed, without the bot token

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot.config import Config
 from bot.workbench import walk
@@ -25,6 +27,13 @@ def config_for(db_url: str, tmp_path: Path) -> Config:
 def local(db_url: str, tmp_path: Path) -> Iterator[LocalSlack]:
     with LocalSlack(config_for(db_url, tmp_path), NAMES) as workbench:
         yield workbench
+
+
+def png(size: tuple[int, int] = (64, 64), colour: str = "white") -> bytes:
+    """A small solid PNG, as a person would upload it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 TEAM = Team(CHANNEL, DIRECTOR, OPERATOR, REVIEWER)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import time
@@ -24,6 +23,7 @@ from tests.workbench import (
     OPERATOR,
     REVIEWER,
     STRANGER,
+    png,
     sprint,
     start,
     to_volume,
@@ -265,14 +265,6 @@ def test_serve_http_starts_and_acks_without_loading_torch(tmp_path: Path) -> Non
         standin.stop()
 
 
-def _png(size: tuple[int, int], colour: str = "white") -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSlack) -> None:
     thread, numbers = to_volume(local)
     slack = local.standin
@@ -281,11 +273,11 @@ def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSl
     local.message(CHANNEL, thread, "is with")
     slack.upload("UEDITOR", CHANNEL, "notes.txt", b"not an image", thread_ts=thread)
     assert "not an image Atelier can read" in local.ephemeral("UEDITOR", "not an image")["text"]
-    slack.upload("UEDITOR", CHANNEL, "big.png", _png((128, 128)), thread_ts=thread)
+    slack.upload("UEDITOR", CHANNEL, "big.png", png((128, 128)), thread_ts=thread)
     assert "Export it at the same size" in local.ephemeral("UEDITOR", "same size")["text"]
-    slack.upload(STRANGER, CHANNEL, "drive-by.png", _png((64, 64)), thread_ts=thread)
+    slack.upload(STRANGER, CHANNEL, "drive-by.png", png((64, 64)), thread_ts=thread)
     local.ephemeral(STRANGER, "No image is handed to you")
-    slack.upload("UEDITOR", CHANNEL, "fixed.png", _png((64, 64), "teal"), thread_ts=thread)
+    slack.upload("UEDITOR", CHANNEL, "fixed.png", png((64, 64), "teal"), thread_ts=thread)
     version = local.message(CHANNEL, thread, "New version #")
     assert f"#{numbers[0]} edited by hand" in version["blocks"][0]["text"]["text"]
     exported = local.server.atelier.service.export(
@@ -297,8 +289,10 @@ def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSl
         and edited[0]["parent"] == numbers[0]
         and edited[0]["created_by"] == "UEDITOR"
     )
-    png = local.server.atelier.store.get(edited[0]["file_hash"])
-    assert b"UEDITOR" not in png and b"fixed.png" not in png  # no Slack id or file name inside
+    stored = local.server.atelier.store.get(edited[0]["file_hash"])
+    assert (
+        b"UEDITOR" not in stored and b"fixed.png" not in stored
+    )  # no Slack id or file name inside
 
 
 def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
@@ -307,7 +301,7 @@ def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
     slack.say(DIRECTOR, CHANNEL, "skip volume the hero is enough", thread_ts=thread)
     local.message(CHANNEL, thread, "skipped the Volume run")
     refused = [
-        ("mask.png", _png((32, 32)), "make it the same size"),
+        ("mask.png", png((32, 32)), "make it the same size"),
         ("mask.txt", b"white here", "not an image Atelier can read"),
         ("mask.png", b"\x89PNG" + b"0" * (21 * 1024 * 1024), "limited to 20 MB"),
     ]
@@ -320,7 +314,7 @@ def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
         OPERATOR,
         CHANNEL,
         "mask.png",
-        _png((64, 64)),
+        png((64, 64)),
         thread_ts=thread,
         text=f"fix {numbers[1]} mask a flag",
     )

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 
 from bot.playbook import errors
 from bot.playbook.gate import CHECKLIST, REVIEWER_ITEMS, SHORT, GateItem, Hint, hints
-from bot.playbook.plays.base import PAUSE_HOW_TO_RESUME, Decision, Outcome, UseCases
+from bot.playbook.plays.base import (
+    PAUSE_HOW_TO_RESUME,
+    Outcome,
+    UseCases,
+    notice,
+    post,
+    refresh_root,
+)
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import GateDraft, GateReview, Image, Project
@@ -60,10 +67,10 @@ class GatePlays(UseCases):
             run = self._play(s, project, Play.GATE)
             if run.status == PlayStatus.PENDING:
                 self._start(run, user, hat, self.clock())
-            d = Decision(s, project, user, hat, "submit_for_review", {"image": number})
-            self._audit(s, project, project.channel_id, user, hat, d.action, d.detail)
-            d.post("gate", number=number)
-            d.post("root")
+            detail = {"image": number}
+            self._audit(s, project, project.channel_id, user, hat, "submit_for_review", detail)
+            post(s, project, "gate", number=number)
+            refresh_root(s, project)
             return GateView(image, hints(image.prompt), _logged(image), CHECKLIST)
 
     def review(
@@ -165,8 +172,7 @@ class GatePlays(UseCases):
             project = self._project(s, project_id)
             self._require(project, user, Role.REVIEWER, "decide at the gate")
             self._image(s, project, number)
-            d = Decision(s, project, user, "reviewer", "ask_sendback_reason")
-            d.say("which_item", user=user, number=number)
+            notice(s, project, "which_item", user=user, number=number)
 
     def _check_recurring(self, s: Session, project: Project, item: GateItem | None) -> list[str]:
         s.flush()
