@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/runner_overhead.py
 	$(BIN)/python bench/digest_query.py
 	$(BIN)/python bench/ack_latency.py
+	$(BIN)/python bench/crash_recovery.py
 
 clean:
 	rm -rf $(VENV) atelier-demo atelier-images *.db

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 import handlers
 from bot.config import Config
 from bot.slack.context import Atelier
+from bot.slack.inbox import InboxWorkers
 
 LISTENER_THREADS = 32
 
@@ -37,7 +38,12 @@ def make_client(config: Config) -> WebClient:
     )
 
 
-def create_app(config: Config, atelier: Atelier) -> App:
+def create_app(config: Config, atelier: Atelier, inbox: InboxWorkers) -> App:
+    """The app Slack talks to: it records each request in the inbox and acks.
+
+    Only view submissions reach a listener here (their errors go in the ack); the rest are
+    applied later by the inbox's workers through `create_replay_app`.
+    """
     if not config.slack_signing_secret:
         raise SystemExit(
             "SLACK_SIGNING_SECRET is not set. Copy it from the app's Basic Information page."
@@ -50,6 +56,20 @@ def create_app(config: Config, atelier: Atelier) -> App:
         listener_executor=ThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="listener"
         ),
+    )
+    handlers.register(app, atelier)
+    app.use(inbox.middleware)
+    return app
+
+
+def create_replay_app(config: Config, atelier: Atelier) -> App:
+    """The app the inbox applies requests through: each listener runs to its end before
+    `dispatch` returns, so a request is marked applied only once its work is done."""
+    app = App(
+        client=atelier.client,
+        signing_secret=config.slack_signing_secret,
+        process_before_response=True,
+        request_verification_enabled=False,  # checked when it was acked
     )
     handlers.register(app, atelier)
     return app

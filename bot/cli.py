@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 from bot import logs
 from bot.config import Config
+from bot.shutdown import join_until, on_signals, wait_for
 
 
 def _sessions(config: Config):  # type: ignore[no-untyped-def]
@@ -68,12 +69,14 @@ def cmd_runner(config: Config, args: argparse.Namespace) -> int:
         poll_seconds=args.poll_seconds,
     )
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        worker.stop.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    worker.run()
+    asked = on_signals()
+    thread = threading.Thread(target=worker.run, name="runner", daemon=True)
+    thread.start()
+    wait_for(asked)
+    # The job in hand goes back at its next chunk boundary, or at the deadline if that is first.
+    worker.stop.set()
+    if join_until([thread], time.monotonic() + config.shutdown_seconds):
+        worker.hand_back()
     return 0
 
 

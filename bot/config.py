@@ -21,6 +21,7 @@ class Config:
     model: str
     device: str
     slack_timeout: int = 15
+    shutdown_seconds: float = 20.0
 
     @classmethod
     def from_env(cls) -> Config:
@@ -36,6 +37,7 @@ class Config:
             model=env("ATELIER_MODEL", "tiny"),
             device=env("ATELIER_DEVICE", "auto"),
             slack_timeout=int(env("ATELIER_SLACK_TIMEOUT", "15")),
+            shutdown_seconds=float(env("ATELIER_SHUTDOWN_SECONDS", "20")),
         )
 
     def models(self) -> dict[str, str]:

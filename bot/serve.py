@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App
@@ -14,13 +15,15 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.app import create_app, make_client
+from bot.app import create_app, create_replay_app, make_client
 from bot.config import Config
 from bot.playbook.service import PlaybookService
 from bot.runner.worker import Worker
 from bot.schedule import Schedules
+from bot.shutdown import join_until, on_signals, wait_for
 from bot.slack.context import Atelier
 from bot.slack.delivery import Dispatcher
+from bot.slack.inbox import InboxWorkers
 from bot.slack.index import MessageIndex
 from storage.db import make_engine, make_sessions, migrate
 from storage.files import ImageStore
@@ -29,27 +32,39 @@ log = logging.getLogger("atelier.serve")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
+def _health(engine: Engine, stopping: threading.Event) -> tuple[str, dict[str, Any]]:
+    if stopping.is_set():
+        return "503 Service Unavailable", {"ok": False, "stopping": True}
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        return "503 Service Unavailable", {"ok": False, "database": type(error).__name__}
+    return "200 OK", {"ok": True, "database": "ok"}
+
+
 def health_app(
-    slack: SlackRequestHandler, engine: Engine
+    slack: SlackRequestHandler, engine: Engine, stopping: threading.Event
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """WSGI: `GET /healthz` answers itself; everything else goes to Bolt (`POST /slack/events`)."""
+    """WSGI: `GET /healthz` answers itself; everything else goes to Bolt (`POST /slack/events`).
+
+    Once stopping, both answer 503: the load balancer stops sending, and Slack retries events
+    (to another process) instead of handing them to one that is going away.
+    """
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            try:
-                with engine.connect() as connection:
-                    connection.execute(text("SELECT 1"))
-                status, body = "200 OK", {"ok": True, "database": "ok"}
-            except Exception as error:
-                status, body = (
-                    "503 Service Unavailable",
-                    {"ok": False, "database": type(error).__name__},
-                )
+            status, body = _health(engine, stopping)
             data = json.dumps(body).encode()
             start_response(
                 status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
             )
             return [data]
+        if stopping.is_set():
+            start_response(
+                "503 Service Unavailable", [("Retry-After", "1"), ("Content-Length", "0")]
+            )
+            return [b""]
         if not environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0").isdigit():
             # Bolt would raise on it (a 500); a request we cannot verify is simply unauthorized.
             start_response("401 Unauthorized", [("Content-Length", "0")])
@@ -66,10 +81,13 @@ class Server:
     config: Config
     engine: Engine
     app: App
+    inbox: InboxWorkers
     atelier: Atelier
     dispatcher: Dispatcher
     worker: Worker | None
     schedules: Schedules
+    stopping: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -83,13 +101,14 @@ class Server:
         store = ImageStore(config.image_store)
         client = make_client(config)
         atelier = Atelier(service, index, store, client)
-        app = create_app(config, atelier)
+        inbox = InboxWorkers(sessions, create_replay_app(config, atelier), service.applied)
+        app = create_app(config, atelier, inbox)
         dispatcher = Dispatcher(service, index, sessions, store, client, interval=dispatch_interval)
         worker = (
             Worker(sessions, store, _lazy_backend(config), poll_seconds=0.5) if runner else None
         )
         schedules = Schedules(service, store, engine)
-        return cls(config, engine, app, atelier, dispatcher, worker, schedules)
+        return cls(config, engine, app, inbox, atelier, dispatcher, worker, schedules)
 
     def start_background(self) -> list[threading.Thread]:
         threads = [threading.Thread(target=self.dispatcher.run, name="dispatcher", daemon=True)]
@@ -98,16 +117,39 @@ class Server:
         for thread in threads:
             thread.start()
         self.schedules.start()
-        return threads
+        self.threads = self.inbox.start() + threads
+        return self.threads
 
     def stop_background(self) -> None:
         self.schedules.stop()
+        self.inbox.stop.set()
         self.dispatcher.stop.set()
         if self.worker is not None:
             self.worker.stop.set()
 
+    def shutdown(self, seconds: float) -> None:
+        """Stop taking requests, finish what is in flight, and hand back what cannot finish.
+
+        Requests already acked are in the inbox, so none is lost whatever happens here; what
+        this adds is that another process can take the unfinished ones at once, and that a
+        render in hand goes back without using up one of its attempts.
+        """
+        deadline = time.monotonic() + seconds
+        self.stopping.set()
+        self.stop_background()
+        still = join_until(self.threads, deadline)
+        handed = self.inbox.hand_back()
+        if self.worker is not None:
+            self.worker.hand_back()
+        log.info(
+            "stopped",
+            extra={"unfinished_threads": [t.name for t in still], "requests_handed_back": handed},
+        )
+
     def wsgi(self) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-        return health_app(SlackRequestHandler(self.app, path="/slack/events"), self.engine)
+        return health_app(
+            SlackRequestHandler(self.app, path="/slack/events"), self.engine, self.stopping
+        )
 
 
 def _lazy_backend(config: Config) -> Callable[[str], Any]:
@@ -124,22 +166,31 @@ def _lazy_backend(config: Config) -> Callable[[str], Any]:
 def serve(
     config: Config, *, http: bool, port: int, host: str, runner: bool, threads: int = 8
 ) -> None:
+    """Serve until SIGTERM/SIGINT, then stop within ATELIER_SHUTDOWN_SECONDS (see Server.shutdown)."""
+    if not http and not config.slack_app_token:
+        raise SystemExit(
+            "Socket Mode needs SLACK_APP_TOKEN (xapp-…, with connections:write). Or run `atelier serve --http`."
+        )
+    asked = on_signals()
     server = Server.build(config, runner=runner)
     server.start_background()
-    try:
-        if http:
-            from waitress import serve as waitress_serve
+    if http:
+        from waitress.server import create_server
 
-            log.info("serving HTTP", extra={"host": host, "port": port, "runner": runner})
-            waitress_serve(server.wsgi(), host=host, port=port, threads=threads, ident="atelier")
-        else:
-            if not config.slack_app_token:
-                raise SystemExit(
-                    "Socket Mode needs SLACK_APP_TOKEN (xapp-…, with connections:write). Or run `atelier serve --http`."
-                )
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+        listener = create_server(
+            server.wsgi(), host=host, port=port, threads=threads, ident="atelier"
+        )
+        threading.Thread(target=listener.run, name="http", daemon=True).start()
+        log.info("serving HTTP", extra={"host": host, "port": port, "runner": runner})
+        wait_for(asked)
+        server.shutdown(config.shutdown_seconds)  # answering 503 meanwhile
+        listener.close()
+    else:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("serving over Socket Mode", extra={"runner": runner})
-            SocketModeHandler(server.app, config.slack_app_token).start()
-    finally:
-        server.stop_background()
+        handler = SocketModeHandler(server.app, config.slack_app_token)
+        handler.connect()
+        log.info("serving over Socket Mode", extra={"runner": runner})
+        wait_for(asked)
+        handler.close()  # Slack sends what this process did not ack to another connection
+        server.shutdown(config.shutdown_seconds)

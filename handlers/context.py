@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -16,6 +14,7 @@ from bot.playbook.plays.base import REQUEST_KEY
 from bot.playbook.service import PlaybookService
 from bot.slack.context import Atelier
 from bot.slack.grammar import Command
+from bot.slack.inbox import request_key
 
 log = logging.getLogger("atelier.slack")
 T = TypeVar("T")
@@ -38,14 +37,6 @@ class Reply:
     text: str
     blocks: list[dict[str, Any]] | None = None
     modal: dict[str, Any] | None = field(default=None)
-
-
-def request_key(body: dict[str, Any]) -> str:
-    """One key per Slack request: its event id or trigger id, else a hash of the signed body."""
-    for name in ("event_id", "trigger_id"):
-        if body.get(name):
-            return f"{name[0]}:{body[name]}"[:64]
-    return "h:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
 
 
 def retried(

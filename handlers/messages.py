@@ -60,8 +60,6 @@ def thread_reply(event: dict[str, Any], body: dict[str, Any], context: dict[str,
     if not _from_a_person_in_a_thread(event):
         return
     atelier: Atelier = context["atelier"]
-    if not atelier.index.first_delivery(body.get("event_id", "")):
-        return
     channel, user, thread = event["channel"], event.get("user", ""), event["thread_ts"]
     project = atelier.service.project_in_thread(channel, thread)
     if project is None:
@@ -84,7 +82,7 @@ def thread_reply(event: dict[str, Any], body: dict[str, Any], context: dict[str,
 
 def app_mention(event: dict[str, Any], body: dict[str, Any], context: dict[str, Any]) -> None:
     atelier: Atelier = context["atelier"]
-    if event.get("thread_ts") or not atelier.index.first_delivery(body.get("event_id", "")):
+    if event.get("thread_ts"):
         return  # in a thread the message listener answers
     atelier.whisper(
         event["channel"],

@@ -59,8 +59,6 @@ def reaction_added(event: dict[str, Any], body: dict[str, Any], context: BoltCon
     ):
         return
     atelier: Atelier = context["atelier"]
-    if not atelier.index.first_delivery(body.get("event_id", "")):
-        return
     channel, ts, user = event["item"]["channel"], event["item"]["ts"], event["user"]
     ours = event.get("item_user") == context.bot_user_id
     ref = _indexed(atelier, channel, ts, wait=INDEX_WAIT_SECONDS if ours else 0.0)

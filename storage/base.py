@@ -15,6 +15,7 @@ from storage.states import (
     GateDecision,
     ImageKind,
     ImageStatus,
+    InboxStatus,
     JobKind,
     JobStatus,
     OutboxStatus,
@@ -74,4 +75,5 @@ class Base(DeclarativeBase):
         JobStatus: _stored(JobStatus, 16),
         GateDecision: _stored(GateDecision, 16),
         OutboxStatus: _stored(OutboxStatus, 16),
+        InboxStatus: _stored(InboxStatus, 16),
     }

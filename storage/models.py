@@ -23,6 +23,7 @@ from storage.states import (
     GateDecision,
     ImageKind,
     ImageStatus,
+    InboxStatus,
     JobKind,
     JobStatus,
     OutboxStatus,
@@ -291,6 +292,23 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class InboxRequest(Base):
+    """A Slack request Atelier acked, kept until a worker applies it: a restart loses none."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # the delivery's request key
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[InboxStatus] = mapped_column(default=InboxStatus.WAITING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     """Append-only record of every decision, with the hat it was taken under."""
 
@@ -306,15 +324,6 @@ class AuditEntry(Base):
     # The Slack request the decision answered: a retry after a lost commit finds it here.
     request_key: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ProcessedEvent(Base):
-    """Slack event ids already handled, so a retried delivery acts once."""
-
-    __tablename__ = "processed_events"
-
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SlackMessage(Base):

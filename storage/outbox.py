@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,8 @@ from storage.states import OutboxStatus
 
 # Waiting for its next try, or being sent now (or its sender died and its lease will lapse).
 UNDELIVERED = ("pending", "sending")
+# A sender renews its lease while it works, so a short one only bounds the wait after a crash.
+LEASE_SECONDS = 15.0
 
 
 def add(
@@ -48,7 +50,11 @@ def add(
 
 
 def claim(
-    session: Session, *, now: datetime | None = None, limit: int = 20, lease_seconds: float = 120.0
+    session: Session,
+    *,
+    now: datetime | None = None,
+    limit: int = 20,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> list[OutboxMessage]:
     """Take due messages for sending; one whose sender died is due again when its lease ends."""
     now = now or utcnow()
@@ -68,6 +74,24 @@ def claim(
         message.next_attempt_at = now + timedelta(seconds=lease_seconds)
     session.flush()
     return messages
+
+
+def renew(session: Session, ids: list[int]) -> None:
+    """The sender is alive: push the lease of what it still holds forward."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING)
+        .values(next_attempt_at=utcnow() + timedelta(seconds=LEASE_SECONDS))
+    )
+
+
+def hand_back(session: Session, ids: list[int]) -> None:
+    """Claimed but never sent (the sender is stopping): due again at once, at no try's cost."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow())
+    )
 
 
 def mark_sent(message: OutboxMessage, result: dict[str, Any]) -> None:

@@ -98,3 +98,12 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class InboxStatus(StrEnum):
+    """A Slack request Atelier acked: waiting for a worker, being applied, or done with."""
+
+    WAITING = "waiting"
+    APPLYING = "applying"
+    APPLIED = "applied"
+    FAILED = "failed"

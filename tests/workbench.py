@@ -24,8 +24,14 @@ def config_for(db_url: str, tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def local(db_url: str, tmp_path: Path) -> Iterator[LocalSlack]:
-    with LocalSlack(config_for(db_url, tmp_path), NAMES) as workbench:
+def transport() -> str:
+    """How the stand-in delivers requests; end-to-end modules run both (see test_e2e)."""
+    return "http"
+
+
+@pytest.fixture
+def local(db_url: str, tmp_path: Path, transport: str) -> Iterator[LocalSlack]:
+    with LocalSlack(config_for(db_url, tmp_path), NAMES, transport=transport) as workbench:
         yield workbench
 
 

@@ -54,6 +54,7 @@ class Worker:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.stop = threading.Event()
+        self.holding: list[int] = []  # the jobs in hand, for a shutdown that cannot wait
 
     # ---- loop ---------------------------------------------------------------------------
 
@@ -85,6 +86,7 @@ class Worker:
                 ClaimedJob(j.id, j.kind, dict(j.params), j.project_id, j.created_by) for j in jobs
             ]
         ids = [job.id for job in claimed]
+        self.holding = ids
         kind = claimed[0].kind
         log.info("claimed", extra={"worker": self.worker_id, "jobs": ids, "kind": kind})
         with self._heartbeat(ids) as lost:
@@ -114,7 +116,15 @@ class Worker:
                     "in the runner's log)",
                     retryable=True,
                 )
+            finally:
+                self.holding = []
         return True
+
+    def hand_back(self) -> None:
+        """Shutdown's deadline passed mid-chunk: the jobs go back as they were, at no try's cost."""
+        if self.holding:
+            self.release(self.holding)
+            log.warning("handed back at shutdown", extra={"jobs": self.holding})
 
     @contextmanager
     def _heartbeat(self, job_ids: list[int]) -> Iterator[threading.Event]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk import WebClient
@@ -90,23 +92,61 @@ class Dispatcher:
                     )
 
     def drain(self, limit: int = 20) -> int:
-        """Send what is due; no transaction is held while Slack is being called."""
+        """Send what is due; no transaction is held while Slack is being called.
+
+        The claim's lease is short and renewed while this sender works through the messages,
+        so after a crash another process takes them over within seconds; a stop hands the
+        ones not yet tried straight back.
+        """
         with self.sessions.begin() as s:
             claimed = outbox.claim(s, limit=limit)
+        if not claimed:
+            return 0
         sent = 0
-        for message in claimed:
-            result: dict[str, Any] | None = None
-            failure: Exception | None = None
-            try:
-                result = self._send(message)
-                sent += 1
-            except (NotReady, SlackApiError, SlackRequestError, OSError, StoreError) as error:
-                failure = error
-            with self.sessions.begin() as s:
-                row = s.get(OutboxMessage, message.id)
-                if row is not None:
-                    self._record(row, result, failure)
+        with self._leases({message.id for message in claimed}) as holding:
+            for message in claimed:
+                if self.stop.is_set():
+                    with self.sessions.begin() as s:
+                        outbox.hand_back(s, sorted(holding))
+                    break
+                sent += self._deliver(message)
+                holding.discard(message.id)
         return sent
+
+    @contextmanager
+    def _leases(self, ids: set[int]) -> Iterator[set[int]]:
+        """Renew the outbox lease on `ids` (the caller discards what it finishes) until done."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(outbox.LEASE_SECONDS / 3):
+                try:
+                    with self.sessions.begin() as s:
+                        outbox.renew(s, list(ids))
+                except Exception:
+                    log.warning("outbox lease renewal failed; will retry", exc_info=True)
+
+        thread = threading.Thread(target=beat, name="outbox-lease", daemon=True)
+        thread.start()
+        try:
+            yield ids
+        finally:
+            done.set()
+            thread.join()
+
+    def _deliver(self, message: OutboxMessage) -> int:
+        """Send one claimed message and record how it went; 1 if it was sent."""
+        result: dict[str, Any] | None = None
+        failure: Exception | None = None
+        try:
+            result = self._send(message)
+        except (NotReady, SlackApiError, SlackRequestError, OSError, StoreError) as error:
+            failure = error
+        with self.sessions.begin() as s:
+            row = s.get(OutboxMessage, message.id)
+            if row is not None:
+                self._record(row, result, failure)
+        return 1 if failure is None else 0
 
     def _record(
         self, row: OutboxMessage, result: dict[str, Any] | None, failure: Exception | None

@@ -6,11 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import outbox
-from storage.models import ProcessedEvent, SlackMessage, utcnow
+from storage.models import SlackMessage, utcnow
 
 
 class MessageIndex:
@@ -21,16 +20,6 @@ class MessageIndex:
     ) -> None:
         self.sessions = sessions
         self.clock = clock
-
-    def first_delivery(self, event_id: str) -> bool:
-        """True the first time an event id is seen; Slack's retries of it return False."""
-        try:
-            with self.sessions.begin() as s:
-                s.add(ProcessedEvent(event_id=event_id, received_at=self.clock()))
-                s.flush()
-            return True
-        except IntegrityError:
-            return False
 
     def remember(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,12 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
 from bot.config import Config
 from bot.serve import Server
 from bot.workbench.standin import SlackStandIn
-from storage import outbox
+from storage import inbox, outbox
 
 
 class SlackWatch:
@@ -104,12 +106,23 @@ class SlackWatch:
 class LocalSlack(SlackWatch):
     """`atelier serve --http` in-process, with a stand-in Slack pointed at it and it at the stand-in."""
 
-    def __init__(self, config: Config, users: dict[str, str], *, runner: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        users: dict[str, str],
+        *,
+        runner: bool = True,
+        transport: str = "http",
+    ) -> None:
+        """`transport`: "http" (signed POSTs to /slack/events) or "socket" (Socket Mode)."""
         self.standin = SlackStandIn(users=users)
         self.standin.start()
+        if transport == "socket":
+            self.standin.start_socket_mode()
         self.config = replace(
             config,
             slack_bot_token=self.standin.token,
+            slack_app_token=self.standin.app_token,
             slack_signing_secret=self.standin.signing_secret,
             slack_api_url=self.standin.api_url,
         )
@@ -118,7 +131,12 @@ class LocalSlack(SlackWatch):
         self._closing = threading.Event()
         self._http_thread = threading.Thread(target=self._serve_http, name="http", daemon=True)
         self._http_thread.start()
-        self.standin.app_url = f"http://127.0.0.1:{self.http.effective_port}/slack/events"  # type: ignore[union-attr]
+        self.socket: SocketModeHandler | None = None
+        if transport == "socket":
+            self.socket = SocketModeHandler(self.server.app, self.standin.app_token)
+            self.socket.connect()
+        else:
+            self.standin.app_url = f"http://127.0.0.1:{self.http.effective_port}/slack/events"  # type: ignore[union-attr]
         self._background = self.server.start_background()
 
     def _serve_http(self) -> None:
@@ -129,7 +147,9 @@ class LocalSlack(SlackWatch):
                 raise
 
     def close(self) -> None:
-        """Stop in order: background work first, then HTTP, then the stand-in."""
+        """Stop in order: what delivers requests, background work, HTTP, then the stand-in."""
+        if self.socket is not None:
+            self.socket.close()
         self.server.stop_background()
         for thread in self._background:
             thread.join(timeout=30)
@@ -146,7 +166,7 @@ class LocalSlack(SlackWatch):
         self.close()
 
     def settle(self, timeout: float = 60.0) -> None:
-        """Wait until no job is pending and the outbox is empty."""
+        """Wait until every request is applied, no job is pending and the outbox is empty."""
         service = self.server.atelier.service
 
         def idle() -> bool:
@@ -155,7 +175,7 @@ class LocalSlack(SlackWatch):
             if self.server.dispatcher.tick():
                 return False
             with self.server.dispatcher.sessions() as s:
-                return outbox.unsent(s) == 0
+                return inbox.unapplied(s) == 0 and outbox.unsent(s) == 0
 
         self.wait(idle, timeout, "the queue and outbox to drain")
 
@@ -235,10 +255,18 @@ class LocalProcesses(SlackWatch):
         }
         self.port = free_port()
         self.logs: list[IO[str]] = []
-        extra = () if runner_in_serve else ("--no-runner",)
-        self.server = serve(self.env, self.port, *extra, output=self._log("serve"))
+        self.serve_args = () if runner_in_serve else ("--no-runner",)
+        self.server = serve(self.env, self.port, *self.serve_args, output=self._log("serve"))
         self.standin.app_url = f"http://127.0.0.1:{self.port}/slack/events"
         self.runners: list[subprocess.Popen[bytes]] = []
+
+    def restart_serve(self, how: int = signal.SIGKILL) -> float:
+        """Stop `serve` with the signal `how`, start it again; the seconds it was not answering."""
+        down = time.monotonic()
+        self.server.send_signal(how)
+        self.server.wait(60)
+        self.server = serve(self.env, self.port, *self.serve_args, output=self._log("serve"))
+        return time.monotonic() - down
 
     def _log(self, name: str) -> IO[str]:
         handle = (self.log_dir / f"{name}.log").open("a")

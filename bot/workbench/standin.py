@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bot.workbench.socket_mode import SocketModeEndpoint
+
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_CHECKBOX_OPTIONS = 10
@@ -75,12 +77,14 @@ class SlackStandIn:
         self,
         *,
         token: str = "xoxb-standin-token",
+        app_token: str = "xapp-standin-token",
         signing_secret: str = "standin-signing-secret",
         team_id: str = "T0ATELIER",
         bot_user_id: str = "UATELIERBOT",
         users: dict[str, str] | None = None,
     ) -> None:
         self.token = token
+        self.app_token = app_token
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -91,9 +95,10 @@ class SlackStandIn:
         self.ws = Workspace()
         self.failures: dict[str, list[Failure]] = {}
         self._lock = threading.RLock()
-        self._clock = itertools.count(1)
+        self._last_ts = 0.0
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        self.socket_mode: SocketModeEndpoint | None = None  # deliver over it instead of HTTP
 
     # ---- server -------------------------------------------------------------------------
 
@@ -117,7 +122,13 @@ class SlackStandIn:
         ).start()
         return self.api_url
 
+    def start_socket_mode(self) -> None:
+        """Deliver what people do over Socket Mode (`apps.connections.open`) instead of HTTP."""
+        self.socket_mode = SocketModeEndpoint()
+
     def stop(self) -> None:
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -217,7 +228,7 @@ class SlackStandIn:
         if failure is not None and self._fail_early(handler, failure):
             return
         try:
-            self._authorize(handler, params)
+            self._authorize(handler, params, method)
             api = getattr(self, "api_" + method.replace(".", "_"), None)
             if api is None:
                 raise SlackError("unknown_method", 404)
@@ -260,13 +271,18 @@ class SlackStandIn:
             return True
         return False
 
-    def _authorize(self, handler: BaseHTTPRequestHandler, params: dict[str, Any]) -> None:
+    def _authorize(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], method: str
+    ) -> None:
+        """The bot token for the Web API; the app-level token only opens Socket Mode."""
         auth = handler.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() or params.get("token")
         if not token:
             raise SlackError("not_authed")
-        if token != self.token:
+        if token not in (self.token, self.app_token):
             raise SlackError("invalid_auth")
+        if (token == self.app_token) != (method == "apps.connections.open"):
+            raise SlackError("not_allowed_token_type")
 
     @staticmethod
     def _params(handler: BaseHTTPRequestHandler, raw: bytes) -> dict[str, Any]:
@@ -286,7 +302,10 @@ class SlackStandIn:
     # ---- Web API methods ----------------------------------------------------------------
 
     def _ts(self) -> str:
-        return f"{1_760_000_000 + next(self._clock)}.{next(self._ids):06d}"
+        """Slack's ts: the post's time in microseconds, unique in the workspace (a retry's
+        lookup reads history from a time on, so a made-up clock would hide real posts)."""
+        self._last_ts = max(round(time.time(), 6), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def _channel(self, params: dict[str, Any], key: str = "channel") -> str:
         channel = params.get(key)
@@ -341,6 +360,11 @@ class SlackStandIn:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def api_apps_connections_open(self, _params: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_mode is None:
+            raise SlackError("socket_mode_not_enabled")  # not a Slack code: start_socket_mode()
+        return {"url": self.socket_mode.url}
 
     def api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - Slack's name
         channel = self._channel(params)
@@ -666,6 +690,8 @@ class SlackStandIn:
         timestamp: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> Delivery:
+        if self.socket_mode is not None:
+            return self._envelope(body, content_type)
         if self.app_url is None:
             raise RuntimeError("set app_url to where the app listens (…/slack/events)")
         stamp = str(timestamp if timestamp is not None else int(time.time()))
@@ -685,6 +711,23 @@ class SlackStandIn:
                 return Delivery(response.status, response.read().decode())
         except urllib.error.HTTPError as error:
             return Delivery(error.code, error.read().decode())
+
+    def _envelope(self, body: str, content_type: str) -> Delivery:
+        """The same request as a Socket Mode envelope; the ack's payload is the answer."""
+        assert self.socket_mode is not None
+        if "json" in content_type:
+            kind, payload = "events_api", json.loads(body)
+        else:
+            form = dict(urllib.parse.parse_qsl(body))
+            kind, payload = (
+                ("interactive", json.loads(form["payload"]))
+                if "payload" in form
+                else ("slash_commands", form)
+            )
+        ack = self.socket_mode.deliver(kind, payload, timeout=30)
+        if ack is None:
+            return Delivery(408, "")  # what the person sees: the app did not answer in time
+        return Delivery(200, json.dumps(ack.get("payload") or {}))
 
     def _response_url(self, channel: str, user: str, thread: str) -> str:
         return f"{self.base_url}/respond/{urllib.parse.quote(f'{channel}|{user}|{thread}')}"

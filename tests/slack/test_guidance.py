@@ -59,7 +59,10 @@ def test_typos_get_the_verb_they_resemble_and_chat_is_left_alone(local: LocalSla
     typo = local.ephemeral(OPERATOR, "Did you mean `sprint`?")["text"]
     assert "Usage: `sprint" in typo and "Atelier commands" not in typo
     slack.command(OPERATOR, CHANNEL, "help sprnt")
-    assert len([t for t in _whispers(local, OPERATOR) if "Did you mean `sprint`" in t]) == 2
+    local.wait(
+        lambda: len([t for t in _whispers(local, OPERATOR) if "Did you mean `sprint`" in t]) == 2,
+        what="`help sprnt` to suggest `sprint` too",
+    )
     slack.say(DIRECTOR, CHANNEL, "looks great everyone", thread_ts=thread)
     slack.say(DIRECTOR, CHANNEL, "aprove", thread_ts=thread)
     local.ephemeral(DIRECTOR, "Did you mean `approve`?")
@@ -75,9 +78,9 @@ def test_typos_get_the_verb_they_resemble_and_chat_is_left_alone(local: LocalSla
 def test_status_lists_every_project_in_the_channel(local: LocalSlack) -> None:
     slack = local.standin
     _set_roles(local)
-    for intent in ("Posters for the spring launch.", "Banners for the autumn sale."):
+    for n, intent in enumerate(("Posters for the spring launch.", "Banners for the autumn sale.")):
         slack.command(DIRECTOR, CHANNEL, f"new {intent}")
-        local.ephemeral(DIRECTOR, "started")
+        local.ephemeral(DIRECTOR, f"Project {n + 1} started")
     slack.command(REVIEWER, CHANNEL, "status")
     listed = local.ephemeral(REVIEWER, "project(s) in this channel")
     text = json.dumps(listed["blocks"])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+import time
+from pathlib import Path
+
 import pytest
 
 from bot.playbook.sequence import ORDER
-from bot.workbench.local import LocalSlack
+from bot.workbench.local import LocalProcesses, LocalSlack
 from storage import outbox
 from storage.models import PlayRun, Project
-from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, start
+from tests.workbench import CHANNEL, DIRECTOR, NAMES, OPERATOR, REVIEWER, start
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -65,3 +69,21 @@ def test_a_message_slack_refuses_for_good_is_shown_and_the_thread_goes_on(
     slack.command(OPERATOR, CHANNEL, "queue")
     shown = local.ephemeral(OPERATOR, "could not be posted")["text"]
     assert "notice (channel_not_found)" in shown
+
+
+def test_a_post_cut_off_by_a_crash_lands_once_and_the_thread_goes_on_within_30s(
+    tmp_path: Path,
+) -> None:
+    """serve dies while Slack is taking its post: the lease lapses in seconds, not two minutes,
+    and the retry finds the post it made instead of making it again."""
+    url = f"sqlite:///{tmp_path}/crash.db"
+    with LocalProcesses(url, tmp_path / "store", NAMES, tmp_path / "logs") as stack:
+        slack = stack.standin
+        slack.fail("chat.postMessage", 200, delay=5, late=True)  # posted, but answered late
+        assert slack.command(DIRECTOR, CHANNEL, "new Cats. Dogs. Maybe birds?").status == 200
+        root = stack.root(CHANNEL)  # in the channel; serve is still waiting for the answer
+        stack.restart_serve(signal.SIGKILL)
+        back = time.monotonic()
+        stack.message(CHANNEL, str(root["ts"]), "aused", timeout=60)
+        assert time.monotonic() - back < 30
+        assert len([m for m in slack.history(CHANNEL) if m.get("bot_id")]) == 1
