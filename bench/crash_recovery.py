@@ -43,6 +43,8 @@ from storage.states import InboxStatus, JobStatus
 KINDS = ("command", "reply", "click", "emoji")
 PG = os.environ.get("ATELIER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 RUNNER_LEASE = "10"  # seconds: how soon a killed runner's job is taken over
+RUNNER_WINDOW = 25.0  # seconds: the runner's kills fall in windows this long, one in each
+RECOVERED_GAP = 5.0  # seconds: a process runs at least this long between recovery and next kill
 
 
 @dataclass
@@ -127,26 +129,44 @@ def run(args: argparse.Namespace, work: Path, url: str, database: str) -> Outcom
     with LocalProcesses(url, work / "store", PEOPLE, work / "logs") as stack:
         runners = Runners(stack)
         print(f"[{database}] preparing a busy project (logs in {work / 'logs'})", flush=True)
-        busy = prepare(stack, volume_runs=3)
+        busy = prepare(stack, volume_runs=3 * max(1, args.kills))  # work to outlast the kills
         hero = _hero(stack, busy)
         sent = [Sent(KINDS[n % len(KINDS)], n) for n in range(args.requests)]
         seconds = args.requests / args.rate
         print(f"[{database}] {args.requests} requests at {args.rate:g}/s, {args.kills} kills each")
-        rng = random.Random(args.seed)
-        moments = sorted(
-            [(rng.uniform(0.1, 0.9) * seconds, "serve") for _ in range(args.kills)]
-            + [(rng.uniform(0.1, 0.9) * seconds, "runner") for _ in range(args.kills)]
-        )
+        moments = _moments(random.Random(args.seed), args.kills, seconds)
         with sessions() as s:
             marks_before = _marks(s)
-        kills = Killer(stack, runners, sessions, moments)
-        kills.start()
+        killers = [
+            Killer(stack, runners, sessions, [m for m in moments if m[1] == what])
+            for what in ("serve", "runner")
+        ]
+        for killer in killers:
+            killer.start()
         _send_all(sent, args.rate, lambda item: _send_one(stack, busy, hero, item))
-        kills.join()
-        outcome = Outcome(database, Report(sent, seconds), kills.recoveries)
+        for killer in killers:
+            killer.join()
+        recoveries = sorted((r for k in killers for r in k.recoveries), key=lambda r: r.at)
+        outcome = Outcome(database, Report(sent, seconds), recoveries)
         outcome.marks_before = marks_before
         _settle(stack, sessions, outcome)
     return outcome
+
+
+def _moments(rng: random.Random, kills: int, seconds: float) -> list[tuple[float, str]]:
+    """One kill of each process at a random moment in each of `kills` equal windows.
+
+    Serve's windows split the load; the runner's are at least RUNNER_WINDOW long, so each new
+    runner has time to take work over before the next kill. Killing it again the moment it has
+    claimed a job, three times, fails that job by design: a job whose runner keeps dying is
+    taken for one that kills it.
+    """
+    if kills == 0:
+        return []
+    serve = [(rng.uniform(i, i + 1) * seconds / kills, "serve") for i in range(kills)]
+    window = max(seconds / kills, RUNNER_WINDOW)
+    runner = [(rng.uniform(i + 0.2, i + 0.8) * window, "runner") for i in range(kills)]
+    return sorted(serve + runner)
 
 
 class Runners:
@@ -168,7 +188,11 @@ class Runners:
 
 
 class Killer(threading.Thread):
-    """At each moment, kill -9 serve or the runner, start it again, and time the recovery."""
+    """At each of its moments, kill -9 serve or the runner, start it again, time the recovery.
+
+    One killer per process, so a slow recovery of one does not bunch the other's kills; a
+    moment that comes before the last recovery ended waits for it, plus RECOVERED_GAP.
+    """
 
     def __init__(
         self,
@@ -182,11 +206,16 @@ class Killer(threading.Thread):
         self.recoveries: list[Recovery] = []
 
     def run(self) -> None:
-        began = time.monotonic()
+        began = recovered = time.monotonic()
         for at, what in self.moments:
-            time.sleep(max(0.0, began + at - time.monotonic()))
+            time.sleep(
+                max(
+                    0.0, began + at - time.monotonic(), recovered + RECOVERED_GAP - time.monotonic()
+                )
+            )
             killed = time.monotonic()
             seconds = self._serve() if what == "serve" else self._runner()
+            recovered = time.monotonic()
             self.recoveries.append(Recovery(what, killed - began, seconds))
 
     def _serve(self) -> float:
@@ -209,7 +238,7 @@ class Killer(threading.Thread):
         return time.monotonic() - killed
 
     def _runner(self) -> float:
-        """Until no job is held by the dead runner (another has taken it over)."""
+        """Until no job is held by the dead runner: its successor has taken the batch over."""
         killed = time.monotonic()
         dead = self.runners.name
         self.runners.process.kill()

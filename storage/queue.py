@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import Job, utcnow
+from storage.models import Image, Job, utcnow
 from storage.states import JobStatus
 
 # Hero renders and repairs first, then sprints, then volume work.
@@ -75,21 +75,44 @@ def claim(
         job = session.scalars(stmt).first()
         if job is None:
             return None
-        job.attempts += 1
-        if job.attempts > job.max_attempts:
-            job.status = JobStatus.FAILED
-            job.error = job.error or "the runner holding it stopped answering"
-            job.error = f"gave up after {job.max_attempts} attempts: {job.error}"
-            job.finished_at = now
-            job.lease_owner = None
-            session.flush()
-            continue
-        job.status = JobStatus.RUNNING
-        job.lease_owner = worker
-        job.lease_expires_at = now + timedelta(seconds=lease_seconds)
-        job.claimed_at = now
+        taken = _take(session, job, worker, now, lease_seconds)
         session.flush()
-        return job
+        if taken:
+            return job
+
+
+def _take(session: Session, job: Job, worker: str, now: datetime, lease_seconds: float) -> bool:
+    """Lease a claimable job to `worker`; False when it has used up its attempts (now failed).
+
+    A lapsed lease costs an attempt only when its runner died without storing an image since
+    it claimed the job: a runner killed while its batch was making progress (a deploy, a lost
+    machine) is no sign that the job kills runners, however often it happens.
+    """
+    if job.status != JobStatus.RUNNING or not _progressed(session, job):
+        job.attempts += 1
+    if job.attempts > job.max_attempts:
+        job.status = JobStatus.FAILED
+        job.error = job.error or "the runner holding it stopped answering"
+        job.error = f"gave up after {job.max_attempts} attempts: {job.error}"
+        job.finished_at = now
+        job.lease_owner = None
+        return False
+    job.status = JobStatus.RUNNING
+    job.lease_owner = worker
+    job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    job.claimed_at = now
+    return True
+
+
+def _progressed(session: Session, job: Job) -> bool:
+    """Whether the runner whose lease on `job` lapsed stored any image of its batch after
+    claiming it (its batch: the jobs sharing its settings, claimed and run together)."""
+    if job.lease_owner is None or job.claimed_at is None:
+        return False
+    batch = Job.batch_key == job.batch_key if job.batch_key else Job.id == job.id
+    held = select(Job.id).where(batch)
+    stored = select(Image.id).where(Image.job_id.in_(held), Image.created_at >= job.claimed_at)
+    return session.scalars(stored.limit(1)).first() is not None
 
 
 def claim_companions(
@@ -101,26 +124,24 @@ def claim_companions(
     now: datetime | None = None,
     lease_seconds: float = 60.0,
 ) -> list[Job]:
-    """Also claim queued jobs that share the first one's settings, so they run as one batch."""
+    """Also claim jobs that share the first one's settings, so they run as one batch: queued
+    ones, and ones a dead runner held with it (a batch is taken over whole, not one by one)."""
     if not job.batch_key or limit <= 0:
         return []
     now = now or utcnow()
     stmt = (
         select(Job)
-        .where(Job.status == "queued", Job.batch_key == job.batch_key, Job.id != job.id)
-        .where(or_(Job.not_before.is_(None), Job.not_before <= now))
+        .where(_claimable(now), Job.batch_key == job.batch_key, Job.id != job.id)
         .order_by(Job.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    companions = list(session.scalars(stmt))
-    for other in companions:
-        other.attempts += 1
-        other.status = JobStatus.RUNNING
-        other.lease_owner = worker
-        other.lease_expires_at = now + timedelta(seconds=lease_seconds)
-        other.claimed_at = now
+    companions = [
+        other
+        for other in list(session.scalars(stmt))
+        if _take(session, other, worker, now, lease_seconds)
+    ]
     session.flush()
     return companions
 

@@ -13,6 +13,9 @@ import threading
 import uuid
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import serve
+
 CONNECT_SECONDS = 30.0
 
 
@@ -20,8 +23,6 @@ class SocketModeEndpoint:
     """One WebSocket server; `deliver` sends an envelope and waits for the app's ack."""
 
     def __init__(self) -> None:
-        from websockets.sync.server import serve
-
         self._server = serve(self._connected, "127.0.0.1", 0)
         self._connections: list[Any] = []
         self._acks: dict[str, dict[str, Any]] = {}
@@ -57,6 +58,8 @@ class SocketModeEndpoint:
                 with self._changed:
                     self._acks[ack.get("envelope_id", "")] = ack
                     self._changed.notify_all()
+        except ConnectionClosed:
+            pass  # the app went away without a close frame (killed, or a client that does so)
         finally:
             with self._changed:
                 self._connections.remove(connection)

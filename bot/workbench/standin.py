@@ -17,9 +17,10 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.workbench.socket_mode import SocketModeEndpoint
+if TYPE_CHECKING:  # websockets is a dev dependency: the demo and shell run without it
+    from bot.workbench.socket_mode import SocketModeEndpoint
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -124,6 +125,8 @@ class SlackStandIn:
 
     def start_socket_mode(self) -> None:
         """Deliver what people do over Socket Mode (`apps.connections.open`) instead of HTTP."""
+        from bot.workbench.socket_mode import SocketModeEndpoint
+
         self.socket_mode = SocketModeEndpoint()
 
     def stop(self) -> None:

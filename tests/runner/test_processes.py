@@ -148,7 +148,8 @@ def test_a_killed_runners_job_is_finished_by_another_with_nothing_lost_or_double
         job = s.get(Job, job_id)
     assert [row.job_index for row in rows] == list(range(24))
     assert len({row.number for row in rows}) == 24
-    assert job is not None and job.attempts == 2 and job.progress_done == 24
+    # The victim had stored images when it died: a kill is no fault of the job, so no attempt.
+    assert job is not None and job.attempts == 1 and job.progress_done == 24
 
 
 def test_sigterm_releases_the_job_and_exits_cleanly(

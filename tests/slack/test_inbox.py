@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.slack.inbox import request_key
-from bot.workbench.local import LocalProcesses, LocalSlack, healthz
+from bot.workbench.local import LocalProcesses, LocalSlack, SlackWatch, healthz
+from bot.workbench.standin import SlackStandIn
 from storage import queue
 from storage.db import make_engine, make_sessions
 from storage.models import AuditEntry, InboxRequest, Job, Project, utcnow
@@ -184,3 +188,40 @@ def test_sigterm_hands_back_the_render_in_hand_at_no_cost_and_exits_in_time(
         held = job()
         assert (held.status, held.attempts, held.lease_owner) == (JobStatus.QUEUED, 0, None)
         assert "stopped" in stack.log_text("serve")
+
+
+@pytest.mark.parametrize("transport", ["socket"])
+def test_atelier_serve_over_socket_mode_acks_applies_and_stops_cleanly(
+    transport: str, tmp_path: Path
+) -> None:
+    """`atelier serve` as the README runs it (Socket Mode), as a real process."""
+    standin = SlackStandIn()
+    standin.start()
+    standin.start_socket_mode()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": standin.token,
+        "SLACK_APP_TOKEN": standin.app_token,
+        "SLACK_SIGNING_SECRET": standin.signing_secret,
+        "SLACK_API_URL": standin.api_url,
+        "ATELIER_DATABASE_URL": f"sqlite:///{tmp_path}/socket.db",
+        "ATELIER_IMAGE_STORE": str(tmp_path / "store"),
+    }
+    with (tmp_path / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--no-runner"], env=env, stdout=log, stderr=log
+        )
+        try:
+            assert standin.socket_mode is not None
+            SlackWatch.wait(lambda: standin.socket_mode.opened, 60, "serve to connect")  # type: ignore[union-attr]
+            assert standin.command(DIRECTOR, CHANNEL, "new Posters for the launch.").status == 200
+            SlackWatch.wait(lambda: standin.history(CHANNEL), 30, "the project's root")
+            began = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0
+            assert time.monotonic() - began < 20
+        finally:
+            if process.poll() is None:
+                process.kill()
+            standin.stop()
+    assert "Posters for the launch." in standin.history(CHANNEL)[0]["text"]

@@ -111,6 +111,58 @@ def test_a_lapsed_lease_is_claimed_again_and_attempts_are_bounded(
         assert job.error is not None and "gave up after 3 attempts" in job.error
 
 
+def test_a_dead_runners_batch_is_taken_over_whole(
+    sessions: sessionmaker[Session], project_id: int
+) -> None:
+    """Its companions come along with the first job, not one full job's time after another."""
+    with sessions.begin() as s:
+        ids = [volume_job(s, project_id).id for _ in range(3)]
+    now = utcnow()
+    with sessions.begin() as s:
+        first = queue.claim(s, "dead", now=now, lease_seconds=10)
+        assert first is not None
+        assert (
+            len(queue.claim_companions(s, first, "dead", limit=7, now=now, lease_seconds=10)) == 2
+        )
+    later = now + timedelta(seconds=11)
+    with sessions.begin() as s:
+        again = queue.claim(s, "heir", now=later, lease_seconds=10)
+        assert again is not None
+        companions = queue.claim_companions(s, again, "heir", limit=7, now=later)
+        assert sorted([again.id, *(c.id for c in companions)]) == ids
+        assert {c.attempts for c in companions} == {2}
+
+
+def test_a_runner_killed_while_its_batch_progressed_costs_the_job_no_attempt(
+    sessions: sessionmaker[Session], project_id: int
+) -> None:
+    """Three deploys during one long volume run must not fail it; a job that kills its runner
+    before anything is stored still runs out of attempts (the test above)."""
+    with sessions.begin() as s:
+        job_id = volume_job(s, project_id, images=4).id
+    now = utcnow()
+    for index in range(4):
+        with sessions.begin() as s:
+            job = queue.claim(s, f"w{index}", now=now, lease_seconds=10)
+            assert job is not None and job.attempts == 1
+            s.add(
+                ImageRow(
+                    project_id=project_id,
+                    number=index + 1,
+                    job_id=job_id,
+                    job_index=index,
+                    play="volume",
+                    kind="txt2img",
+                    width=64,
+                    height=64,
+                    file_hash=f"{index:064d}",
+                    created_by="U1",
+                    created_at=now + timedelta(seconds=1),
+                )
+            )
+        now += timedelta(seconds=11)  # killed after storing one image; the lease lapses
+
+
 def test_failure_retries_with_backoff_then_gives_up(
     sessions: sessionmaker[Session], project_id: int
 ) -> None:
