@@ -1,4 +1,4 @@
-"""Verbs that answer a question and change nothing: status, the recipe card, metrics, queue, settings."""
+"""Verbs that answer a question and change nothing: status, info, the recipe card, metrics, queue, settings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from bot.playbook.errors import NotAuthorized
 from bot.slack import blocks
 from bot.slack.grammar import Command
+from bot.slack.info import info_blocks
 from handlers.context import Call, Reply, in_project
 
 PROJECT_PREFIX = "In the channel, start a command with `p3` to act on project 3 (`p3 status`)."
@@ -34,6 +35,11 @@ def settings(call: Call) -> Reply:
         f"Reviewer {m(current.reviewer)}, iteration budget {current.iteration_budget}, review cool-off {current.review_cooloff_minutes} min, "
         f"model `{blocks.escape(current.model)}`, queue limit {current.queue_limit_per_user} images per person."
     )
+
+
+def info(call: Call) -> Reply:
+    text, shown = info_blocks(call.service.image_info(call.project_id, call.args["number"]))
+    return Reply(text, shown)
 
 
 def status(call: Call) -> Reply | None:

@@ -1,4 +1,4 @@
-"""Emoji approvals: ✅ approves or clears, ❌ sends back; only the role holder's count."""
+"""Emoji: ✅ approves or clears, ❌ sends back (only the role holder's count); 🔍 shows an image's info."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from slack_bolt import App, BoltContext
 from bot.playbook.errors import PlaybookError
 from bot.slack import blocks
 from bot.slack.context import Atelier
+from bot.slack.info import info_blocks
 from handlers.context import decide
 
 log = logging.getLogger("atelier.slack")
 APPROVE, REJECT = "white_check_mark", "x"
+INFO = ("mag", "mag_right")  # 🔍 and 🔎: `info` for the image, to whoever reacted
 # How long a reaction to the bot's own message waits for the bot to record that message.
 INDEX_WAIT_SECONDS = 5.0
 
@@ -52,9 +54,28 @@ def _decide(
         service.ask_sendback_reason(project_id, user, image.number)
 
 
+def _show_info(atelier: Atelier, project: Any, ref: Any, user: str) -> None:
+    """One image's card to the person who reacted; on a message of several, which numbers."""
+    service = atelier.service
+    if ref.image_id is not None:
+        image = service.image_by_id(ref.image_id)
+        assert image is not None
+        text, shown = info_blocks(service.image_info(project.id, image.number))
+        atelier.whisper(project.channel_id, user, text, thread_ts=project.thread_ts, blocks=shown)
+        return
+    numbers = [f"#{i.number}" for i in service.job_images(ref.job_id)] if ref.job_id else []
+    which = f" This message shows {', '.join(numbers)}." if numbers else ""
+    atelier.whisper(
+        project.channel_id,
+        user,
+        f":mag: 🔍 shows one image: react on a single image's message, or type `info N`.{which}",
+        thread_ts=project.thread_ts,
+    )
+
+
 def reaction_added(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
     if (
-        event.get("reaction") not in (APPROVE, REJECT)
+        event.get("reaction") not in (APPROVE, REJECT, *INFO)
         or event.get("item", {}).get("type") != "message"
     ):
         return
@@ -65,6 +86,9 @@ def reaction_added(event: dict[str, Any], body: dict[str, Any], context: BoltCon
     if ref is None or ref.project_id is None:
         return
     project = atelier.service.project(ref.project_id)
+    if event["reaction"] in INFO:
+        _show_info(atelier, project, ref, user)
+        return
     try:
         decide(
             atelier,

@@ -213,6 +213,11 @@ VERBS: dict[str, Verb] = {
         ),
         "Operator",
     ),
+    "info": Verb(
+        "`info 12` — an image's prompt, seed, model, lineage and status, shown only to you (or react 🔍 on it)",
+        g.one_number(),
+        answers.info,
+    ),
     "review": Verb(
         "`review 12` — send an image to the review gate",
         g.one_number(),

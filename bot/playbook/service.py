@@ -11,6 +11,7 @@ from bot.playbook.plays.base import Outcome
 from bot.playbook.plays.channel import ChannelPlays
 from bot.playbook.plays.fix import FixPlays
 from bot.playbook.plays.gate import GatePlays, GateView
+from bot.playbook.plays.info import InfoUseCases
 from bot.playbook.plays.jobs import Applied, JobPlays
 from bot.playbook.plays.lock_in import LockInPlays
 from bot.playbook.plays.project import ProjectPlays
@@ -34,6 +35,7 @@ class PlaybookService(
     GatePlays,
     JobPlays,
     Reporting,
+    InfoUseCases,
 ):
     """Every use case; each opens its own transaction and commits its messages with it."""
 

@@ -1,0 +1,92 @@
+"""`info N`: everything about one image that a person asks for before they re-roll or ship it.
+
+What made it (prompt, seed, model, sampler, size), where it stands (kept, at the gate, sent
+back and why), where it came from and what came after, and what its lineage has spent. Anyone
+in the channel may ask; it changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.playbook.plays.base import UseCases
+from storage import queries
+from storage.models import GateReview, Image
+from storage.pngs import a1111_parameters
+from storage.states import GateDecision
+
+
+@dataclass(frozen=True)
+class Step:
+    """One version in a lineage: its number and how it was made."""
+
+    number: int
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    image: Image
+    recipe_version: int | None
+    parent: int | None
+    lineage: list[Step]  # the first generation to the newest version, this one among them
+    sent_back: tuple[str, str] | None  # the checklist item and the note of the last send-back
+    spent: int
+    budget: int
+    infotext: str  # A1111's `parameters` line, as the PNG carries it
+
+    @property
+    def made_at(self) -> datetime:
+        return self.image.created_at
+
+
+class InfoUseCases(UseCases):
+    def image_info(self, project_id: int, number: int) -> ImageInfo:
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            image = self._image(s, project, number)
+            root = self._root_of(image)
+            lineage = s.scalars(
+                select(Image)
+                .where((Image.root_id == root.id) | (Image.id == root.id))
+                .order_by(Image.id)
+            )
+            review = s.scalars(
+                select(GateReview)
+                .where(
+                    GateReview.image_id == image.id,
+                    GateReview.decision == GateDecision.SENT_BACK,
+                )
+                .order_by(GateReview.id.desc())
+                .limit(1)
+            ).first()
+            return ImageInfo(
+                image=image,
+                recipe_version=image.recipe.version if image.recipe else None,
+                parent=image.parent.number if image.parent else None,
+                lineage=[Step(i.number, i.kind, i.status) for i in lineage],
+                sent_back=(review.reason_item or "", review.reason_note or "") if review else None,
+                spent=queries.lineage_attempts(s, root.id),
+                budget=root.budget or project.iteration_budget,
+                infotext=a1111_parameters(_params(image)),
+            )
+
+
+def _params(image: Image) -> dict[str, object]:
+    return {
+        "prompt": image.prompt,
+        "negative_prompt": image.negative_prompt,
+        "steps": image.steps,
+        "scheduler": image.scheduler,
+        "guidance": image.guidance,
+        "seed": image.seed,
+        "width": image.width,
+        "height": image.height,
+        "model_hash": image.model_hash,
+        "model_id": image.model_id,
+        "strength": image.strength,
+    }

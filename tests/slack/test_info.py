@@ -1,0 +1,64 @@
+"""`info N` and 🔍: an image's recipe, lineage and standing, to the asker only."""
+
+from __future__ import annotations
+
+import json
+
+from bot.workbench import walk
+from bot.workbench.local import LocalSlack
+from storage.pngs import read_png
+from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, STRANGER, TEAM, start
+
+
+def card(local: LocalSlack, user: str, contains: str) -> str:
+    """Everything the person sees of the newest ephemeral containing `contains`."""
+    whisper = local.ephemeral(user, contains)
+    return whisper["text"] + json.dumps(whisper.get("blocks") or [], ensure_ascii=False)
+
+
+def test_info_shows_what_made_an_image_to_anyone_who_asks(local: LocalSlack) -> None:
+    slack = local.standin
+    thread = start(local)
+    slack.say(
+        OPERATOR,
+        CHANNEL,
+        "sprint ink | clay | neon — a courier <!channel> at dawn",
+        thread_ts=thread,
+    )
+    board = str(local.message(CHANNEL, thread, "Moodboard")["ts"])
+    slack.say(STRANGER, CHANNEL, "info 2", thread_ts=thread)
+    shown = card(local, STRANGER, "#2: sprint, text to image")
+    image = local.server.atelier.service.image(1, 2)
+    assert f"seed `{image.seed}`" in shown and "model `tiny`" in shown
+    assert "a courier &lt;!channel&gt; at dawn" in shown and "<!channel>" not in shown
+    assert "a candidate" in shown and f"<@{OPERATOR}>" in shown
+    # The infotext is the one in the PNG, ready to paste into an A1111 reader.
+    parameters = read_png(local.server.atelier.store.get(image.file_hash))[0].text["parameters"]
+    assert parameters.splitlines()[-1].replace("<", "&lt;").replace(">", "&gt;") in shown
+    # 🔍 on a contact sheet says which images it shows.
+    slack.react(DIRECTOR, CHANNEL, board, "mag")
+    hint = local.ephemeral(DIRECTOR, "🔍 shows one image")["text"]
+    assert "#1" in hint and "#15" in hint and "`info N`" in hint
+
+
+def test_a_mag_on_the_hero_shows_its_recipe_and_lineage(local: LocalSlack) -> None:
+    slack = local.standin
+    thread = start(local)
+    board = walk.sprint(local, TEAM, thread)
+    slack.say(DIRECTOR, CHANNEL, "rank 1 2 3", thread_ts=thread)
+    local.message(CHANNEL, thread, "ranked #1")
+    hero = walk.hero(local, TEAM, thread, board)
+    slack.react(STRANGER, CHANNEL, hero, "mag")
+    shown = card(local, STRANGER, ": hero, text to image, kept")
+    assert "recipe v1" in shown
+    assert "Lineage (made from #1): #1 text to image" in shown
+    assert "*#16* text to image (kept) → #17 reproducibility re-render (culled)" in shown
+
+
+def test_info_refuses_an_image_that_is_not_there(local: LocalSlack) -> None:
+    slack = local.standin
+    thread = start(local)
+    slack.say(DIRECTOR, CHANNEL, "info 99", thread_ts=thread)
+    assert "no image #99" in local.ephemeral(DIRECTOR, "#99")["text"]
+    slack.say(DIRECTOR, CHANNEL, "info", thread_ts=thread)
+    assert "`info 12`" in local.ephemeral(DIRECTOR, "Usage")["text"]
