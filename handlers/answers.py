@@ -99,10 +99,10 @@ def metrics(call: Call) -> Reply:
     current = call.service.metrics(since=now - window, until=now, **where)
     previous = call.service.metrics(since=now - 2 * window, until=now - window, **where)
     title = {"project": f"Project {project.id}", "channel": "This channel", "team": "The team"}
-    return Reply(
-        f"{title[scope]} metrics",
-        blocks.metrics_blocks(title[scope], current, previous, days),
-    )
+    shown = blocks.metrics_blocks(title[scope], current, previous, days)
+    if scope == "project":
+        shown.append(blocks.keepers_block(*call.service.keepers(project.id)))
+    return Reply(f"{title[scope]} metrics", shown)
 
 
 def queue(call: Call) -> Reply:

@@ -10,7 +10,15 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import ATTEMPT_KINDS, GENERATION_KINDS, GateReview, Image, Job, Project
+from storage.models import (
+    ATTEMPT_KINDS,
+    GENERATION_KINDS,
+    GateReview,
+    Image,
+    Job,
+    Project,
+    Ranking,
+)
 
 
 @dataclass(frozen=True)
@@ -139,3 +147,52 @@ def queued_images_for(session: Session, user: str) -> int:
         Job.created_by == user, Job.status.in_(("queued", "running"))
     )
     return int(session.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True)
+class PromptKeepers:
+    """How one sprint style or volume slot value did: generated, and how many made the cut."""
+
+    prompt: str
+    generated: int
+    kept: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "generated": self.generated, "kept": self.kept}
+
+
+def keepers_by_prompt(
+    session: Session, project_id: int
+) -> tuple[list[PromptKeepers], list[PromptKeepers]]:
+    """The playbook's "track which prompts produced keepers", for one project.
+
+    Sprint styles count a candidate as a keeper when the Director ranked it; volume slot
+    values when it was kept at keep/cull (whatever happened to it after). Best first.
+    """
+    ranked: set[int] = set()
+    for ids in session.scalars(select(Ranking.image_ids).where(Ranking.project_id == project_id)):
+        ranked |= set(ids)
+    styles: dict[str, list[int]] = {}
+    sprint = select(Image.id, Image.style).where(
+        Image.project_id == project_id, Image.play == "sprint", Image.kind == "txt2img"
+    )
+    for image_id, style in session.execute(sprint):
+        counts = styles.setdefault(style or "", [0, 0])
+        counts[0] += 1
+        counts[1] += image_id in ranked
+    volume = (
+        select(Image.slot_value, func.count(Image.id), func.count(Image.kept_at))
+        .where(Image.project_id == project_id, Image.play == "volume", Image.kind == "txt2img")
+        .group_by(Image.slot_value)
+    )
+    slots = [
+        PromptKeepers(value or "", total, kept) for value, total, kept in session.execute(volume)
+    ]
+    return (
+        sorted((PromptKeepers(style, *counts) for style, counts in styles.items()), key=_best_first),
+        sorted(slots, key=_best_first),
+    )
+
+
+def _best_first(keepers: PromptKeepers) -> tuple[float, str]:
+    return (-keepers.kept / keepers.generated if keepers.generated else 0.0, keepers.prompt)

@@ -15,6 +15,7 @@ from bot.playbook.sequence import PLAYS
 
 if TYPE_CHECKING:
     from storage.models import Job, PlayRun, Project, Recipe
+    from storage.queries import PromptKeepers
 
 Block = dict[str, Any]
 MAX_OPTIONS = 10
@@ -215,6 +216,29 @@ def metrics_blocks(
         section(f":bar_chart: *{title}* — last {days} days vs the {days} before"),
         section("\n".join(lines)),
     ]
+
+
+def keepers_block(styles: Sequence[PromptKeepers], slots: Sequence[PromptKeepers]) -> Block:
+    """Which prompts produced keepers: the playbook's habit, best first, with the counts."""
+
+    def lines(what: str, rows: Sequence[PromptKeepers], verb: str) -> list[str]:
+        shown = [
+            f"• {escape(row.prompt) or '(none)'}: {row.kept} of {row.generated} {verb} "
+            f"({row.kept / row.generated:.0%})"
+            for row in rows[:10]
+            if row.generated
+        ]
+        more = [f"…and {len(rows) - 10} more in `atelier export`"] if len(rows) > 10 else []
+        return [f"*{what}*", *(shown or ["nothing yet"]), *more]
+
+    text = "\n".join(
+        [
+            ":dart: *Which prompts produce keepers* (this project, all time)",
+            *lines("Sprint styles", styles, "ranked"),
+            *lines("Volume slot values", slots, "kept"),
+        ]
+    )
+    return section(text[:2900])
 
 
 def status_blocks(

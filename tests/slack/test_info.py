@@ -62,3 +62,20 @@ def test_info_refuses_an_image_that_is_not_there(local: LocalSlack) -> None:
     assert "no image #99" in local.ephemeral(DIRECTOR, "#99")["text"]
     slack.say(DIRECTOR, CHANNEL, "info", thread_ts=thread)
     assert "`info 12`" in local.ephemeral(DIRECTOR, "Usage")["text"]
+
+
+def test_metrics_project_shows_which_prompts_produce_keepers(local: LocalSlack) -> None:
+    slack = local.standin
+    thread, batch, numbers = walk.to_volume(local, TEAM, "Hero art for the spring campaign.")
+    slack.set_state(CHANNEL, batch, "keep_0", [str(numbers[0])])
+    slack.press(OPERATOR, CHANNEL, batch, "batch_save")
+    local.message(CHANNEL, thread, "Kept #")
+    slack.say(STRANGER, CHANNEL, "metrics project", thread_ts=thread)
+    shown = card(local, STRANGER, "Project 1 metrics")
+    assert "Which prompts produce keepers" in shown
+    assert "red bike: 1 of 4 kept (25%)" in shown
+    ranked = [f"{style}: " for style in ("ink", "clay", "neon") if f"{style}: " in shown]
+    assert len(ranked) == 3 and "of 5 ranked" in shown
+    keepers = local.server.atelier.service.export(1)["keepers"]
+    assert sum(row["kept"] for row in keepers["sprint_styles"]) == 3
+    assert keepers["volume_slot_values"] == [{"prompt": "red bike", "generated": 4, "kept": 1}]

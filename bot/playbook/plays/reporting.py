@@ -25,6 +25,7 @@ from storage.models import (
     Recipe,
     SlackMessage,
 )
+from storage.queries import PromptKeepers
 from storage.states import ImageStatus, Play
 
 
@@ -55,6 +56,11 @@ class Reporting(UseCases):
             )
             return all_metrics(inputs)
 
+    def keepers(self, project_id: int) -> tuple[list[PromptKeepers], list[PromptKeepers]]:
+        """Keep rate per sprint style and per volume slot value (see queries.keepers_by_prompt)."""
+        with self._tx() as s:
+            return queries.keepers_by_prompt(s, self._project(s, project_id).id)
+
     def export(self, project_id: int) -> dict[str, Any]:
         """The recipe cards and the prompt log, for reproduction outside Atelier."""
         with self._tx() as s:
@@ -65,6 +71,7 @@ class Reporting(UseCases):
             images = s.scalars(
                 select(Image).where(Image.project_id == project.id).order_by(Image.number)
             )
+            styles, slots = queries.keepers_by_prompt(s, project.id)
             numbers = {
                 image.id: image.number
                 for image in s.scalars(select(Image).where(Image.project_id == project.id))
@@ -122,6 +129,10 @@ class Reporting(UseCases):
                     }
                     for i in images
                 ],
+                "keepers": {
+                    "sprint_styles": [k.as_dict() for k in styles],
+                    "volume_slot_values": [k.as_dict() for k in slots],
+                },
             }
 
     def audit(self, project_id: int) -> list[AuditEntry]:
