@@ -189,7 +189,9 @@ def keepers_by_prompt(
         PromptKeepers(value or "", total, kept) for value, total, kept in session.execute(volume)
     ]
     return (
-        sorted((PromptKeepers(style, *counts) for style, counts in styles.items()), key=_best_first),
+        sorted(
+            (PromptKeepers(style, *counts) for style, counts in styles.items()), key=_best_first
+        ),
         sorted(slots, key=_best_first),
     )
 

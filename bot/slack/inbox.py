@@ -76,11 +76,15 @@ class InboxWorkers:
     # ---- taking requests ----------------------------------------------------------------
 
     def middleware(self, body: dict[str, Any], next: Callable[[], Any]) -> BoltResponse | None:  # noqa: A002 - Bolt's name
-        """Record, then ack with an empty 200; the listener runs when a worker applies the row."""
+        """Record, then ack with an empty 200; the listener runs when a worker applies the row.
+
+        Slack's legacy verification token is dropped from what is kept: nothing needs it once
+        the signature was checked, and the database is no place for it."""
         if kind_of(body) in DECIDED_IN_ACK:
             return next()  # type: ignore[no-any-return]
+        kept = {name: value for name, value in body.items() if name != "token"}
         with self.sessions.begin() as s:
-            fresh = inbox.record(s, key=request_key(body), kind=kind_of(body), body=body)
+            fresh = inbox.record(s, key=request_key(kept), kind=kind_of(body), body=kept)
         if fresh:
             self._work.release()
         else:

@@ -88,6 +88,9 @@ def test_a_request_whose_decision_committed_is_not_applied_again(local: LocalSla
         row = s.scalars(select(InboxRequest).where(InboxRequest.kind == "slash_command")).one()
         row.status, row.lease_until = InboxStatus.APPLYING, utcnow() - timedelta(seconds=1)
         key = row.key
+    with sessions() as s:
+        kept = s.scalars(select(InboxRequest.body).where(InboxRequest.key == key)).one()
+    assert "token" not in kept and kept["text"] == "new Posters for the spring launch."
     local.wait(lambda: inbox_status(local, key) == InboxStatus.APPLIED, 30, "the re-claim")
     local.settle()
     assert projects(local) == ["Posters for the spring launch."]
