@@ -213,6 +213,14 @@ VERBS: dict[str, Verb] = {
         ),
         "Operator",
     ),
+    "reroll": Verb(
+        "`reroll 18 [x3]` — new seeds for an image, the rest as it was made; counts against its budget",
+        g.reroll,
+        lambda c: _warn(
+            c.service.reroll(c.project_id, c.user, c.args["number"], c.args["count"]).warnings
+        ),
+        "Operator",
+    ),
     "info": Verb(
         "`info 12` — an image's prompt, seed, model, lineage and status, shown only to you (or react 🔍 on it)",
         g.one_number(),

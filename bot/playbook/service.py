@@ -16,6 +16,7 @@ from bot.playbook.plays.jobs import Applied, JobPlays
 from bot.playbook.plays.lock_in import LockInPlays
 from bot.playbook.plays.project import ProjectPlays
 from bot.playbook.plays.reporting import DigestData, Reporting
+from bot.playbook.plays.reroll import RerollPlays
 from bot.playbook.plays.sprint import SprintPlays
 from bot.playbook.plays.volume import VolumePlays
 from bot.playbook.sequence import PlayStatus
@@ -36,6 +37,7 @@ class PlaybookService(
     JobPlays,
     Reporting,
     InfoUseCases,
+    RerollPlays,
 ):
     """Every use case; each opens its own transaction and commits its messages with it."""
 

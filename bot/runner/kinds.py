@@ -91,7 +91,9 @@ def _record_chunk(
                 slot_value=item.extra.get("slot_value"),
                 recipe_id=job.params.get("recipe_id"),
             )
-            w.record_image(s, item.job_id, item.index, kept, row)
+            # A re-roll is a version in its image's lineage (and counts against its budget).
+            parent = s.get(Image, item.extra["parent_id"]) if item.extra.get("parent_id") else None
+            w.record_image(s, item.job_id, item.index, kept, row, parent)
         for job_id in {item.job_id for item in chunk}:
             saved = s.scalars(select(Image.id).where(Image.job_id == job_id)).all()
             queue.progress(s, job_id, len(saved))

@@ -36,6 +36,7 @@ NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
         "Roles updated: " + ", ".join(f"{role} {mention(who)}" for role, who in p["roles"].items())
     ),
     "intent": lambda p: f":memo: Intent restated: {escape(p['intent'])}",
+    "reroll": lambda p: f":game_die: Re-rolling #{p['number']} with {p['count']} new seed(s).",
     "skipped": lambda p: (
         f":fast_forward: {mention(p['user'])} skipped the {info(Play(p['play'])).title}: _{escape(p['reason'])}_"
     ),

@@ -224,6 +224,19 @@ def one_number() -> Parser:
     return parse_one
 
 
+def reroll(rest: str) -> dict[str, Any]:
+    """`reroll 18` or `reroll 18 x3`."""
+    tokens = rest.split()
+    if not 1 <= len(tokens) <= 2:
+        raise UsageError("")
+    count = 1
+    if len(tokens) == 2:
+        if not tokens[1].lower().startswith("x"):
+            raise UsageError("")
+        count = number(tokens[1][1:])
+    return {"number": number(tokens[0]), "count": count}
+
+
 def sendback(rest: str) -> dict[str, Any]:
     tokens = rest.split()
     if len(tokens) < 2:

@@ -242,17 +242,21 @@ class UseCases:
                 f"Reviewing is a separate decision: switch hats in {minutes} min, or ask another Reviewer."
             )
 
-    def _spend_budget(self, s: Session, project: Project, image: Image) -> list[str]:
+    def _spend_budget(
+        self, s: Session, project: Project, image: Image, count: int = 1
+    ) -> list[str]:
+        """Refuse `count` more generations in the image's lineage past its budget; warn at 80 %."""
         root = self._root_of(image)
         budget = root.budget or project.iteration_budget
         spent = queries.lineage_attempts(s, root.id)
-        if spent >= budget:
+        if spent + count > budget:
             raise errors.BudgetExhausted(
-                f"#{image.number} has used its iteration budget ({spent}/{budget} generations). "
-                f"The Director can raise it: `budget {image.number} {budget + 4}`."
+                f"#{image.number} has used {spent} of its iteration budget of {budget} generations"
+                f"{f'; {count} more would pass it' if spent < budget else ''}. "
+                f"The Director can raise it: `budget {image.number} {max(budget + 4, spent + count)}`."
             )
-        if spent + 1 >= 0.8 * budget:
-            return [f"#{image.number} will have used {spent + 1} of its {budget} iterations."]
+        if spent + count >= 0.8 * budget:
+            return [f"#{image.number} will have used {spent + count} of its {budget} iterations."]
         return []
 
     # ---- effects ------------------------------------------------------------------------

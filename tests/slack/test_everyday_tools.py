@@ -1,4 +1,4 @@
-"""`info N` and 🔍: an image's recipe, lineage and standing, to the asker only."""
+"""The everyday tools (#14): `info N` and 🔍, `reroll N [xK]`, and which prompts produce keepers."""
 
 from __future__ import annotations
 
@@ -79,3 +79,20 @@ def test_metrics_project_shows_which_prompts_produce_keepers(local: LocalSlack) 
     keepers = local.server.atelier.service.export(1)["keepers"]
     assert sum(row["kept"] for row in keepers["sprint_styles"]) == 3
     assert keepers["volume_slot_values"] == [{"prompt": "red bike", "generated": 4, "kept": 1}]
+
+
+def test_a_reroll_arrives_as_a_batch_with_keep_and_cull(local: LocalSlack) -> None:
+    slack = local.standin
+    thread, _, numbers = walk.to_volume(local, TEAM, "Hero art for the spring campaign.")
+    slack.say(STRANGER, CHANNEL, f"reroll {numbers[0]} x2", thread_ts=thread)
+    assert "Only the Operator" in local.ephemeral(STRANGER, "Only the Operator")["text"]
+    slack.say(OPERATOR, CHANNEL, f"reroll {numbers[0]} x9", thread_ts=thread)
+    local.ephemeral(OPERATOR, "between 1 and 8")
+    slack.say(OPERATOR, CHANNEL, f"reroll {numbers[0]} x2", thread_ts=thread)
+    local.message(CHANNEL, thread, f"Re-rolling #{numbers[0]} with 2 new seed(s)")
+    batch = local.message(CHANNEL, thread, "Volume batch: 2 images")
+    options = slack.element(CHANNEL, str(batch["ts"]), "keep_0")[1]["options"]
+    rerolled = [int(option["value"]) for option in options]
+    assert len(rerolled) == 2 and min(rerolled) > max(numbers)
+    slack.say(OPERATOR, CHANNEL, f"info {rerolled[0]}", thread_ts=thread)
+    assert f"(made from #{numbers[0]})" in card(local, OPERATOR, f"#{rerolled[0]}: volume")

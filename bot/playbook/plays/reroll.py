@@ -1,0 +1,62 @@
+"""`reroll N [xK]`: K new seeds for one image, everything else as it was made.
+
+A sprint candidate gets new candidates in its style; a volume image new images of its slot
+value under its recipe. They are versions in N's lineage, so they count against its iteration
+budget with the budget rules as they are, and they arrive as a batch with keep/cull.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from bot.playbook import errors
+from bot.playbook.plays.base import Outcome, UseCases, in_range
+from bot.playbook.roles import Role
+from storage.models import Image
+from storage.states import ImageKind, Play
+
+REROLLS = (1, 8)
+
+
+class RerollPlays(UseCases):
+    def reroll(self, project_id: int, user: str, number: int, count: int = 1) -> Outcome:
+        in_range("Re-rolls of one image", count, REROLLS)
+        with self._decide(project_id, user, Role.OPERATOR, "re-roll an image", "reroll") as d:
+            image = self._image(d.s, d.project, number)
+            _check_rerollable(image)
+            warnings = self._spend_budget(d.s, d.project, image, count)
+            seed = secrets.randbelow(2**31 - count)
+            params = {
+                "settings": {
+                    "model": image.model_id,
+                    "scheduler": image.scheduler,
+                    "steps": image.steps,
+                    "guidance": image.guidance,
+                    "width": image.width,
+                    "height": image.height,
+                },
+                "images": [
+                    {
+                        "prompt": image.prompt,
+                        "negative_prompt": image.negative_prompt,
+                        "seed": seed + i,
+                        "style": image.style,
+                        "slot_value": image.slot_value,
+                        "parent_id": image.id,
+                    }
+                    for i in range(count)
+                ],
+                "recipe_id": image.recipe_id,
+            }
+            job = self._enqueue(d.s, d.project, user, str(image.play), params)
+            d.detail = {"image": number, "count": count, "job": job.id}
+            d.say("reroll", number=number, count=count)
+            return Outcome(d.project, job, warnings)
+
+
+def _check_rerollable(image: Image) -> None:
+    if image.kind != ImageKind.TXT2IMG or image.play not in (Play.SPRINT, Play.VOLUME):
+        raise errors.InvalidInput(
+            f"#{image.number} is not a sprint candidate or a volume image, so it has no seed to "
+            "re-roll. For a new hero, `lock N seed S`; to repair an image, `fix N …`."
+        )
