@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.leases import renewing
 from bot.runner.backend import Backend, GenTask, OutOfMemory
 from bot.runner.jobs import ClaimedJob, JobError, LeaseLost, Released, Stored
 from bot.runner.kinds import KINDS
@@ -130,27 +131,17 @@ class Worker:
     def _heartbeat(self, job_ids: list[int]) -> Iterator[threading.Event]:
         """Renew the lease in the background; `lost` is set if another runner took over."""
         lost = threading.Event()
-        done = threading.Event()
 
-        def beat() -> None:
-            while not done.wait(self.lease_seconds / 3):
-                try:
-                    with self.sessions.begin() as s:
-                        if not all(
-                            queue.renew(s, job_id, self.worker_id, lease_seconds=self.lease_seconds)
-                            for job_id in job_ids
-                        ):
-                            lost.set()
-                except Exception:
-                    log.warning("lease renewal failed; will retry", exc_info=True)
+        def renew() -> None:
+            with self.sessions.begin() as s:
+                if not all(
+                    queue.renew(s, job_id, self.worker_id, lease_seconds=self.lease_seconds)
+                    for job_id in job_ids
+                ):
+                    lost.set()
 
-        thread = threading.Thread(target=beat, name=f"lease-{job_ids[0]}", daemon=True)
-        thread.start()
-        try:
+        with renewing(renew, self.lease_seconds / 3, f"lease-{job_ids[0]}"):
             yield lost
-        finally:
-            done.set()
-            thread.join()
 
     def _fail(self, job_ids: list[int], error: str, *, retryable: bool) -> None:
         with self.sessions.begin() as s:

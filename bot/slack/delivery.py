@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.leases import renewing
 from bot.playbook.service import PlaybookService
 from bot.slack.index import MessageIndex
 from bot.slack.posts import RENDERERS, NotReady
@@ -116,23 +117,13 @@ class Dispatcher:
     @contextmanager
     def _leases(self, ids: set[int]) -> Iterator[set[int]]:
         """Renew the outbox lease on `ids` (the caller discards what it finishes) until done."""
-        done = threading.Event()
 
-        def beat() -> None:
-            while not done.wait(outbox.LEASE_SECONDS / 3):
-                try:
-                    with self.sessions.begin() as s:
-                        outbox.renew(s, list(ids))
-                except Exception:
-                    log.warning("outbox lease renewal failed; will retry", exc_info=True)
+        def renew() -> None:
+            with self.sessions.begin() as s:
+                outbox.renew(s, list(ids))
 
-        thread = threading.Thread(target=beat, name="outbox-lease", daemon=True)
-        thread.start()
-        try:
+        with renewing(renew, outbox.LEASE_SECONDS / 3, "outbox-lease"):
             yield ids
-        finally:
-            done.set()
-            thread.join()
 
     def _deliver(self, message: OutboxMessage) -> int:
         """Send one claimed message and record how it went; 1 if it was sent."""

@@ -80,15 +80,16 @@ class InboxWorkers:
 
         Slack's legacy verification token is dropped from what is kept: nothing needs it once
         the signature was checked, and the database is no place for it."""
-        if kind_of(body) in DECIDED_IN_ACK:
+        kind = kind_of(body)
+        if kind in DECIDED_IN_ACK:
             return next()  # type: ignore[no-any-return]
         kept = {name: value for name, value in body.items() if name != "token"}
         with self.sessions.begin() as s:
-            fresh = inbox.record(s, key=request_key(kept), kind=kind_of(body), body=kept)
+            fresh = inbox.record(s, key=request_key(kept), kind=kind, body=kept)
         if fresh:
             self._work.release()
         else:
-            log.info("a delivery recorded already; acked again", extra={"kind": kind_of(body)})
+            log.info("a delivery recorded already; acked again", extra={"kind": kind})
         return BoltResponse(status=200, body="")
 
     # ---- applying them ------------------------------------------------------------------
