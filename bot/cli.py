@@ -10,10 +10,14 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import logs
 from bot.config import Config
 from bot.shutdown import join_until, on_signals, wait_for
+
+if TYPE_CHECKING:
+    from bot.playbook.service import PlaybookService
 
 
 def _sessions(config: Config):  # type: ignore[no-untyped-def]
@@ -39,6 +43,8 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
     service = PlaybookService(_sessions(config))
     try:
         data = service.export(args.project)
+        if args.zip:
+            return _write_ship_pack(config, service, args.project, args.zip)
     except PlaybookError as error:
         print(error, file=sys.stderr)
         return 2
@@ -51,6 +57,19 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
         )
     else:
         print(text)
+    return 0
+
+
+def _write_ship_pack(config: Config, service: PlaybookService, project: int, path: str) -> int:
+    """The same zip `ship` posts in Slack, written to a file."""
+    from bot import ship_pack
+    from storage.files import ImageStore
+
+    record = service.ship_record(project)
+    pack = ship_pack.build(record, ImageStore(config.image_store))
+    with open(path, "wb") as handle:
+        handle.write(pack)
+    print(f"wrote {path}: {len(record.finals)} cleared final(s), {len(pack) / 1024:.0f} KiB")
     return 0
 
 
@@ -181,6 +200,9 @@ def parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="print a project's recipe cards and prompt log as JSON")
     export.add_argument("project", type=int, help="project id (shown by `/atelier status`)")
     export.add_argument("--out", help="write to this file instead of standard output")
+    export.add_argument(
+        "--zip", metavar="PACK.zip", help="write the ship pack (finals, CSV, recipes, gate, audit)"
+    )
     export.set_defaults(run=cmd_export)
 
     runner = sub.add_parser("runner", help="run a GPU runner that claims and renders jobs")

@@ -22,6 +22,8 @@ class Config:
     device: str
     slack_timeout: int = 15
     shutdown_seconds: float = 20.0
+    # Slack takes files up to 1 GB; a workspace may set its own lower limit.
+    slack_file_limit_mb: float = 1000.0
 
     @classmethod
     def from_env(cls) -> Config:
@@ -38,6 +40,7 @@ class Config:
             device=env("ATELIER_DEVICE", "auto"),
             slack_timeout=int(env("ATELIER_SLACK_TIMEOUT", "15")),
             shutdown_seconds=float(env("ATELIER_SHUTDOWN_SECONDS", "20")),
+            slack_file_limit_mb=float(env("ATELIER_SLACK_FILE_LIMIT_MB", "1000")),
         )
 
     def models(self) -> dict[str, str]:

@@ -103,7 +103,15 @@ class Server:
         atelier = Atelier(service, index, store, client)
         inbox = InboxWorkers(sessions, create_replay_app(config, atelier), service.applied)
         app = create_app(config, atelier, inbox)
-        dispatcher = Dispatcher(service, index, sessions, store, client, interval=dispatch_interval)
+        dispatcher = Dispatcher(
+            service,
+            index,
+            sessions,
+            store,
+            client,
+            interval=dispatch_interval,
+            file_limit=int(config.slack_file_limit_mb * 1024 * 1024),
+        )
         worker = (
             Worker(sessions, store, _lazy_backend(config), poll_seconds=0.5) if runner else None
         )

@@ -70,6 +70,17 @@ def _ticked_keepers(body: dict[str, Any]) -> tuple[list[int], list[int]]:
     return shown, kept
 
 
+def regenerate(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """*Regenerate #N*, offered when a fix would cover more than a third of the image."""
+    project_id, number = _project_image(action["value"])
+    atelier.service.regenerate(project_id, body["user"]["id"], number)
+
+
+def ship_pack(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """*Ship pack* on the root: the zip of cleared finals, posted in the thread."""
+    atelier.service.ship(int(action["value"]), body["user"]["id"])
+
+
 def batch_save(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
     """Ticked boxes are keepers; everything else in this batch is culled."""
     shown, kept = _ticked_keepers(body)
@@ -159,6 +170,8 @@ ACTIONS: dict[str, Handler] = {
     "gate_clear": gate_clear,
     "gate_sendback": gate_sendback,
     "send_to_gate": send_to_gate,
+    "regenerate": regenerate,
+    "ship_pack": ship_pack,
 }
 
 

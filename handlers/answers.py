@@ -9,6 +9,7 @@ from bot.playbook.errors import NotAuthorized
 from bot.slack import blocks
 from bot.slack.grammar import Command
 from bot.slack.info import info_blocks
+from bot.slack.library import library_blocks
 from handlers.context import Call, Reply, in_project
 
 PROJECT_PREFIX = "In the channel, start a command with `p3` to act on project 3 (`p3 status`)."
@@ -35,6 +36,11 @@ def settings(call: Call) -> Reply:
         f"Reviewer {m(current.reviewer)}, iteration budget {current.iteration_budget}, review cool-off {current.review_cooloff_minutes} min, "
         f"model `{blocks.escape(current.model)}`, queue limit {current.queue_limit_per_user} images per person."
     )
+
+
+def recipes(call: Call) -> Reply:
+    text, shown = library_blocks(call.atelier, call.service.recipe_library(call.channel))
+    return Reply(text, shown or None)
 
 
 def info(call: Call) -> Reply:

@@ -9,44 +9,15 @@ something in the thread, and their tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from bot.playbook.errors import NotFound, PlaybookError
+from bot.playbook.plays.fix import RegenerateInstead
 from bot.slack import blocks, grammar, modals, uploads
 from bot.slack import parsers as g
-from bot.slack.grammar import Command, Parser
+from bot.slack.grammar import Command
 from handlers import answers
 from handlers.context import Call, Reply, in_project
-
-
-@dataclass(frozen=True)
-class Verb:
-    """A verb: how it is written, what runs it, and who may (shown in `help`; the service enforces it)."""
-
-    text: str
-    parser: Parser
-    run: Callable[[Call], Reply | None]
-    who: str = ""
-    needs_project: bool = True
-
-    @property
-    def usage(self) -> str:
-        return f"{self.text} ({self.who})" if self.who else self.text
-
-
-def _said(use_case: Callable[[Call], object]) -> Callable[[Call], None]:
-    """A verb whose use case says what it did in the thread; the asker gets no extra reply."""
-
-    def run(call: Call) -> None:
-        use_case(call)
-
-    return run
-
-
-def _warn(warnings: list[str]) -> Reply | None:
-    return Reply(":warning: " + " ".join(warnings)) if warnings else None
-
+from handlers.registry import Verb, said, warn
+from handlers.tools import TOOLS
 
 # ---- verbs outside any one project ------------------------------------------------------
 
@@ -73,7 +44,13 @@ def _new(call: Call) -> Reply:
         return Reply(
             "Start a new project from the channel with `/atelier new <intent>`; this thread already has one."
         )
-    outcome = call.service.start_project(call.channel, call.user, call.args["intent"])
+    if "recipe" in call.args:
+        project_id, version = call.args["recipe"]
+        outcome = call.service.start_from_recipe(
+            call.channel, call.user, call.args["intent"], project_id, version
+        )
+    else:
+        outcome = call.service.start_project(call.channel, call.user, call.args["intent"])
     note = " ".join(outcome.warnings)
     return Reply(
         f"Project {outcome.project.id} started; its thread is where the plays happen. {note}".strip()
@@ -85,7 +62,7 @@ def _roles(call: Call) -> Reply | None:
     if call.thread_ts is None and call.command.project is None:
         answers.update_channel(call, call.args)
         return Reply("Channel default roles saved; new projects start with them.")
-    return in_project(call, _said(lambda c: c.service.set_roles(c.project_id, c.user, **c.args)))
+    return in_project(call, said(lambda c: c.service.set_roles(c.project_id, c.user, **c.args)))
 
 
 # ---- verbs about one project ------------------------------------------------------------
@@ -106,13 +83,38 @@ def _lock(call: Call) -> None:
     call.service.lock_recipe(call.project_id, call.user, **call.args)
 
 
-def _fix(call: Call) -> None:
+def _fix(call: Call) -> Reply | None:
+    """A repair; one refused for its size comes back with a *Regenerate #N* button."""
+    try:
+        _repair(call)
+    except RegenerateInstead as refused:
+        return Reply(
+            f":no_entry: {refused}",
+            blocks=[
+                blocks.section(f":no_entry: {refused}"),
+                {
+                    "type": "actions",
+                    "elements": [
+                        blocks.button(
+                            f"Regenerate #{refused.number}",
+                            "regenerate",
+                            f"{call.project_id}:{refused.number}",
+                            "primary",
+                        )
+                    ],
+                },
+            ],
+        )
+    return None
+
+
+def _repair(call: Call) -> None:
     args = call.args
     mask_hash, coverage = None, None
     if args["mask"]:
         project = call.service.project(call.project_id)
         mask_hash, coverage = uploads.mask_from_upload(
-            call.atelier, project, call.user, args["number"], call.files
+            call.atelier, project, call.user, args["number"], call.files, force=args["force"]
         )
     call.service.fix_image(
         call.project_id,
@@ -124,13 +126,14 @@ def _fix(call: Call) -> None:
         mask_hash=mask_hash,
         mask_coverage=coverage,
         strength=args["strength"],
+        force=args["force"],
     )
 
 
 VERBS: dict[str, Verb] = {
     "new": Verb(
-        "`new <the intent in one sentence>` — start a project in a new thread",
-        g.text_as("intent"),
+        "`new <the intent in one sentence> [from recipe P3v2]` — start a project in a new thread",
+        g.new,
         _new,
         needs_project=False,
     ),
@@ -143,13 +146,13 @@ VERBS: dict[str, Verb] = {
     "intent": Verb(
         "`intent <one sentence>` — restate the intent",
         g.text_as("intent"),
-        _said(lambda c: c.service.set_intent(c.project_id, c.user, c.args["intent"])),
+        said(lambda c: c.service.set_intent(c.project_id, c.user, c.args["intent"])),
         "Director",
     ),
     "sprint": Verb(
         "`sprint watercolor | flat vector | film photo — a courier at dawn [x20]` — 3–5 styles, 15–30 variations",
         g.sprint,
-        lambda c: _warn(
+        lambda c: warn(
             c.service.run_sprint(
                 c.project_id, c.user, c.args["subject"], c.args["styles"], c.args["count"]
             ).warnings
@@ -162,7 +165,7 @@ VERBS: dict[str, Verb] = {
     "approve": Verb(
         "`approve` — approve the ranked direction, or the hero",
         g.approve,
-        _said(lambda c: c.service.approve(c.project_id, c.user, c.args.get("what"))),
+        said(lambda c: c.service.approve(c.project_id, c.user, c.args.get("what"))),
         "Director",
     ),
     "lock": Verb(
@@ -174,7 +177,7 @@ VERBS: dict[str, Verb] = {
     "volume": Verb(
         "`volume red bike; blue bike x4` — slot values only; the rest comes from the locked recipe",
         g.volume,
-        lambda c: _warn(
+        lambda c: warn(
             c.service.run_volume(
                 c.project_id, c.user, c.args["values"], c.args["per_value"], c.args["overrides"]
             ).warnings
@@ -184,19 +187,19 @@ VERBS: dict[str, Verb] = {
     "keep": Verb(
         "`keep 17 18` — keep images from a batch",
         g.numbers(required=True),
-        _said(lambda c: c.service.mark(c.project_id, c.user, keep=c.args["numbers"], cull=[])),
+        said(lambda c: c.service.mark(c.project_id, c.user, keep=c.args["numbers"], cull=[])),
         "Operator",
     ),
     "cull": Verb(
         "`cull 19 20` — cull images from a batch",
         g.numbers(required=True),
-        _said(lambda c: c.service.mark(c.project_id, c.user, keep=[], cull=c.args["numbers"])),
+        said(lambda c: c.service.mark(c.project_id, c.user, keep=[], cull=c.args["numbers"])),
         "Operator",
     ),
     "upscale": Verb(
         "`upscale [17 18]` — upscale keepers separately",
         g.numbers(required=False),
-        _said(lambda c: c.service.upscale_keepers(c.project_id, c.user, c.args["numbers"] or None)),
+        said(lambda c: c.service.upscale_keepers(c.project_id, c.user, c.args["numbers"] or None)),
         "Operator",
     ),
     "fix": Verb(
@@ -205,37 +208,31 @@ VERBS: dict[str, Verb] = {
         _fix,
         "Operator",
     ),
+    "regenerate": Verb(
+        "`regenerate 12` — a new seed for an image's slot value, back to keep/cull (instead of a large fix)",
+        g.one_number(),
+        lambda c: warn(c.service.regenerate(c.project_id, c.user, c.args["number"]).warnings),
+        "Operator",
+    ),
     "handoff": Verb(
         "`handoff 12 @editor` — hand an image to a human editor; their upload becomes the next version",
         g.handoff,
-        _said(
+        said(
             lambda c: c.service.hand_off(c.project_id, c.user, c.args["number"], c.args["editor"])
         ),
         "Operator",
     ),
-    "reroll": Verb(
-        "`reroll 18 [x3]` — new seeds for an image, the rest as it was made; counts against its budget",
-        g.reroll,
-        lambda c: _warn(
-            c.service.reroll(c.project_id, c.user, c.args["number"], c.args["count"]).warnings
-        ),
-        "Operator",
-    ),
-    "info": Verb(
-        "`info 12` — an image's prompt, seed, model, lineage and status, shown only to you (or react 🔍 on it)",
-        g.one_number(),
-        answers.info,
-    ),
+    **TOOLS,
     "review": Verb(
         "`review 12` — send an image to the review gate",
         g.one_number(),
-        _said(lambda c: c.service.submit_for_review(c.project_id, c.user, c.args["number"])),
+        said(lambda c: c.service.submit_for_review(c.project_id, c.user, c.args["number"])),
         "Director, Operator or Reviewer",
     ),
     "sendback": Verb(
         "`sendback 12 license <note>` — send an image back for a checklist item",
         g.sendback,
-        lambda c: _warn(
+        lambda c: warn(
             c.service.review(
                 c.project_id,
                 c.user,
@@ -250,21 +247,19 @@ VERBS: dict[str, Verb] = {
     "reopen": Verb(
         "`reopen sprint <reason>` — re-open the concept sprint to rank a new direction",
         g.reopen,
-        _said(lambda c: c.service.reopen_sprint(c.project_id, c.user, c.args["reason"])),
+        said(lambda c: c.service.reopen_sprint(c.project_id, c.user, c.args["reason"])),
         "Director",
     ),
     "skip": Verb(
         "`skip lock <reason>` — skip a play deliberately",
         g.skip,
-        _said(
-            lambda c: c.service.skip_play(c.project_id, c.user, c.args["play"], c.args["reason"])
-        ),
+        said(lambda c: c.service.skip_play(c.project_id, c.user, c.args["play"], c.args["reason"])),
         "Director",
     ),
     "budget": Verb(
         "`budget 12 10` — raise an image's iteration budget",
         g.budget,
-        _said(
+        said(
             lambda c: c.service.raise_budget(
                 c.project_id, c.user, c.args["number"], c.args["budget"]
             )
@@ -289,7 +284,7 @@ VERBS: dict[str, Verb] = {
     "cancel": Verb(
         "`cancel [job id]` — cancel this project's queued jobs",
         g.cancel,
-        _said(lambda c: c.service.cancel(c.project_id, c.user, c.args["job"])),
+        said(lambda c: c.service.cancel(c.project_id, c.user, c.args["job"])),
         "Operator",
     ),
     "settings": Verb(

@@ -12,7 +12,7 @@ from storage.models import Image, Job, utcnow
 from storage.states import JobStatus
 
 # Hero renders and repairs first, then sprints, then volume work.
-PRIORITY = {"hero": 0, "fix": 0, "sprint": 1, "volume": 2, "upscale": 2}
+PRIORITY = {"hero": 0, "fix": 0, "sprint": 1, "vary": 1, "volume": 2, "upscale": 2}
 BACKOFF_SECONDS = 5.0
 
 

@@ -78,6 +78,7 @@ class JobKind(StrEnum):
     VOLUME = "volume"
     FIX = "fix"
     UPSCALE = "upscale"
+    VARY = "vary"
 
 
 class JobStatus(StrEnum):

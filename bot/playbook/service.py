@@ -9,24 +9,38 @@ from __future__ import annotations
 
 from bot.playbook.plays.base import Outcome
 from bot.playbook.plays.channel import ChannelPlays
+from bot.playbook.plays.compare import ComparePlays
 from bot.playbook.plays.fix import FixPlays
 from bot.playbook.plays.gate import GatePlays, GateView
 from bot.playbook.plays.info import InfoUseCases
 from bot.playbook.plays.jobs import Applied, JobPlays
+from bot.playbook.plays.library import LibraryEntry, LibraryPlays
 from bot.playbook.plays.lock_in import LockInPlays
 from bot.playbook.plays.project import ProjectPlays
 from bot.playbook.plays.reporting import DigestData, Reporting
 from bot.playbook.plays.reroll import RerollPlays
+from bot.playbook.plays.ship import ShipPlays, ShipRecord
 from bot.playbook.plays.sprint import SprintPlays
+from bot.playbook.plays.vary import VaryPlays
 from bot.playbook.plays.volume import VolumePlays
 from bot.playbook.sequence import PlayStatus
 from storage.models import Project
 
 # Project is the read model listeners see (they import nothing from storage).
-__all__ = ["Applied", "DigestData", "GateView", "Outcome", "PlaybookService", "Project"]
+__all__ = [
+    "Applied",
+    "DigestData",
+    "GateView",
+    "LibraryEntry",
+    "Outcome",
+    "PlaybookService",
+    "Project",
+    "ShipRecord",
+]
 
 
 class PlaybookService(
+    LibraryPlays,
     ChannelPlays,
     ProjectPlays,
     SprintPlays,
@@ -38,6 +52,9 @@ class PlaybookService(
     Reporting,
     InfoUseCases,
     RerollPlays,
+    VaryPlays,
+    ComparePlays,
+    ShipPlays,
 ):
     """Every use case; each opens its own transaction and commits its messages with it."""
 

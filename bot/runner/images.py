@@ -91,3 +91,55 @@ def grid_mask(cells: Sequence[int], width: int, height: int) -> Image.Image:
             fill=255,
         )
     return mask
+
+
+# A pixel counts as changed when a channel moved by more than this (of 255): below it is the
+# noise of decoding and resampling, not an edit anyone would see.
+CHANGED_ABOVE = 8
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two versions side by side with a heat-map of where they differ, and the share changed."""
+
+    image: Image.Image
+    changed_share: float
+    mean_diff: float
+
+
+def compare(
+    before: Image.Image, after: Image.Image, labels: tuple[str, str], *, height: int = 320
+) -> Comparison:
+    """`before | after | heat-map`, each `height` px tall at its own aspect; numbers on the full size."""
+    after_rgb = after.convert("RGB")
+    before_rgb = before.convert("RGB").resize(after_rgb.size, Image.Resampling.LANCZOS)
+    delta = np.abs(
+        np.asarray(before_rgb, dtype=np.int16) - np.asarray(after_rgb, dtype=np.int16)
+    ).max(axis=2)
+    changed = float((delta > CHANGED_ABOVE).mean())
+    heat = _heat_map(after_rgb, delta)
+    width = max(1, round(after_rgb.width * height / after_rgb.height))
+    label_height, gap = 22, 6
+    panel = Image.new(
+        "RGB", (3 * width + 4 * gap, height + label_height + 2 * gap), (246, 246, 244)
+    )
+    draw = ImageDraw.Draw(panel)
+    font = _font(14)
+    names = (*labels, f"difference: {changed:.0%} changed")
+    for index, (picture, name) in enumerate(zip((before_rgb, after_rgb, heat), names, strict=True)):
+        x = gap + index * (width + gap)
+        panel.paste(picture.resize((width, height), Image.Resampling.LANCZOS), (x, gap))
+        draw.text((x + 2, gap + height + 3), name, fill=(40, 40, 40), font=font)
+    return Comparison(panel, changed, float(delta.mean()))
+
+
+def _heat_map(after: Image.Image, delta: np.ndarray) -> Image.Image:
+    """The newer version dimmed to grey, with changed pixels glowing red to yellow by how much."""
+    grey = np.asarray(after.convert("L"), dtype=np.float32)[..., None] * 0.35
+    base = np.repeat(grey, 3, axis=2)
+    strength = np.clip(delta.astype(np.float32) / 96.0, 0.0, 1.0)[..., None]
+    glow = np.concatenate(
+        [np.full_like(strength, 255.0), 255.0 * strength, np.zeros_like(strength)], axis=2
+    )
+    mixed = np.where(strength > CHANGED_ABOVE / 96.0, glow * strength + base * (1 - strength), base)
+    return Image.fromarray(mixed.astype(np.uint8), "RGB")

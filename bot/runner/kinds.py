@@ -1,5 +1,8 @@
 """One function per job kind, each written as numbered steps; KINDS says which runs a job.
 
+Text to image and the hero are here; the kinds that start from an image already made (repairs,
+upscales, variations) are in bot.runner.edits.
+
 Every kind follows the same discipline: skip what an earlier attempt already recorded (results
 are idempotent per job and image index), write PNGs before any transaction opens, record the
 rows only while this runner still holds the lease, and complete the job in the last step.
@@ -14,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.runner.backend import Backend, GenTask
-from bot.runner.images import Tile, contact_sheet, grid_mask, pixel_diff
-from bot.runner.jobs import ClaimedJob, JobError, LeaseLost, Pending, Released, Stored, gen_task
+from bot.runner.edits import fix, upscale, vary
+from bot.runner.images import pixel_diff
+from bot.runner.jobs import ClaimedJob, JobError, Pending, Released, Stored, gen_task
+from bot.runner.sheets import finish_with_sheet, job_of
 from storage import queue
-from storage.models import Image, Job, Recipe
-from storage.pngs import read_png, to_png
+from storage.models import Image, Recipe
 
 if TYPE_CHECKING:
     from bot.runner.worker import Worker
@@ -55,7 +59,7 @@ def text_to_image(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -
             w.maybe_yield(list(jobs))
     # 6. A contact sheet per job, and the job is done.
     for job_id in jobs:
-        _finish_with_sheet(w, job_id, backend)
+        finish_with_sheet(w, job_id, backend)
 
 
 def _pending(w: Worker, claimed: list[ClaimedJob]) -> list[Pending]:
@@ -97,34 +101,6 @@ def _record_chunk(
         for job_id in {item.job_id for item in chunk}:
             saved = s.scalars(select(Image.id).where(Image.job_id == job_id)).all()
             queue.progress(s, job_id, len(saved))
-
-
-def _finish_with_sheet(w: Worker, job_id: int, backend: Backend) -> None:
-    with w.sessions.begin() as s:
-        images = list(
-            s.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index))
-        )
-    tiles = [
-        Tile(w.load_png(image), image.number, image.style or image.slot_value or "")
-        for image in images
-    ]
-    sheet = contact_sheet(tiles)
-    digest = w.store.put(to_png(sheet, {"contact_sheet_of": [image.number for image in images]}))
-    warnings = w.prompt_warnings(backend, images)
-    with w.sessions.begin() as s:
-        job = s.get(Job, job_id)
-        if job is None or job.lease_owner != w.worker_id:
-            raise LeaseLost(job_id)
-        queue.complete(
-            s,
-            job,
-            {
-                "warnings": warnings,
-                "sheet_hash": digest,
-                "model_hash": backend.model_hash,
-                "images": [image.id for image in images],
-            },
-        )
 
 
 # ---- the hero and its reproducibility check --------------------------------------------
@@ -173,7 +149,7 @@ def hero(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
         )
         queue.complete(
             s,
-            _job(s, job.id),
+            job_of(s, job.id),
             {
                 "hero_image_id": made.id,
                 "repro_image_id": repro.id,
@@ -229,155 +205,11 @@ def _from_stored_card(w: Worker, recipe_id: int) -> tuple[GenTask, str]:
         return task, recipe.model_id
 
 
-# ---- repairs: inpainting a region, or refining at low strength ---------------------------
-
-
-def fix(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
-    job = claimed[0]
-    params = job.params
-    # 1. The image to repair, unless an earlier attempt already recorded the repair.
-    with w.sessions.begin() as s:
-        parent = s.get(Image, params["parent_id"])
-        if parent is None:
-            raise JobError("the image to repair is gone")
-        done = s.scalars(select(Image).where(Image.job_id == job.id)).first() is not None
-    if not done:
-        # 2. The parent's own settings, with the instruction in front of its prompt.
-        backend = w.backend_for(parent.model_id or "tiny")
-        init = w.load_png(parent)
-        task = _task_from(parent, init.width, init.height, params.get("instruction") or "")
-        w.check(lost)
-        # 3. Repair: inpaint inside the mask, or image-to-image over the whole picture.
-        picture, kind, mask_hash = _repair(w, backend, task, init, params)
-        stored = w.write_png(
-            picture,
-            w.png_params(
-                task,
-                backend,
-                strength=params["strength"],
-                mask_hash=mask_hash,
-                parent=parent.number,
-            ),
-        )
-        # 4. Record the new version under its parent.
-        with w.sessions.begin() as s:
-            row = w.log_row(
-                job,
-                task,
-                backend,
-                play="fix",
-                kind=kind,
-                status="candidate",
-                strength=params["strength"],
-                mask_hash=mask_hash,
-                recipe_id=parent.recipe_id,
-                slot_value=parent.slot_value,
-            )
-            w.record_image(s, job.id, 0, stored, row, s.get(Image, parent.id))
-    # 5. Complete the job.
-    with w.sessions.begin() as s:
-        queue.progress(s, job.id, 1)
-        images = list(s.scalars(select(Image.id).where(Image.job_id == job.id)))
-        queue.complete(s, _job(s, job.id), {"images": images})
-
-
-def _task_from(parent: Image, width: int, height: int, instruction: str) -> GenTask:
-    prompt = parent.prompt
-    if instruction:
-        prompt = f"{instruction}, {parent.prompt}" if parent.prompt else instruction
-    return GenTask(
-        prompt=prompt,
-        negative_prompt=parent.negative_prompt,
-        seed=parent.seed or 0,
-        steps=max(parent.steps or 1, 2),
-        guidance=parent.guidance or 5.0,
-        width=width,
-        height=height,
-        scheduler=parent.scheduler or "",
-    )
-
-
-def _repair(
-    w: Worker, backend: Backend, task: GenTask, init: Any, params: dict[str, Any]
-) -> tuple[Any, str, str | None]:
-    """The repaired picture, its prompt-log kind, and the mask it used."""
-    if params["mode"] != "inpaint":
-        return backend.image_to_image(task, init, params["strength"]), "img2img", None
-    if params.get("mask_hash"):
-        mask_hash = params["mask_hash"]
-        mask = read_png(w.store.get(mask_hash))[0].convert("L").resize(init.size)
-    else:
-        mask = grid_mask(params["cells"], init.width, init.height)
-        mask_hash = w.store.put(to_png(mask.convert("RGB"), {"mask_cells": params["cells"]}))
-    return backend.inpaint(task, init, mask, params["strength"]), "inpaint", mask_hash
-
-
-# ---- upscales of keepers -------------------------------------------------------------------
-
-
-def upscale(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
-    job = claimed[0]
-    backend: Backend | None = None
-    for index, item in enumerate(job.params["images"]):
-        # 1. Stop cleanly if the lease was lost or the runner is shutting down.
-        w.check(lost)
-        if w.stop.is_set():
-            w.release([job.id])
-            raise Released()
-        # 2. Skip a keeper an earlier attempt already upscaled.
-        with w.sessions.begin() as s:
-            if s.scalars(
-                select(Image).where(Image.job_id == job.id, Image.job_index == index)
-            ).first():
-                continue
-            parent = s.get(Image, item["parent_id"])
-            if parent is None:
-                raise JobError("an image to upscale is gone")
-        # 3. Upscale it and write the PNG.
-        backend = backend or w.backend_for(parent.model_id or "tiny")
-        init = w.load_png(parent)
-        scale = item["scale"]
-        task = _task_from(parent, init.width * scale, init.height * scale, "")
-        picture = backend.upscale(task, init, scale)
-        stored = w.write_png(picture, w.png_params(task, backend, upscaled_from=parent.number))
-        # 4. Record it as a keeper beside its parent, and the progress.
-        with w.sessions.begin() as s:
-            row = w.log_row(
-                job,
-                task,
-                backend,
-                play=parent.play,
-                kind="upscale",
-                status="kept",
-                recipe_id=parent.recipe_id,
-                slot_value=parent.slot_value,
-                kept_at=parent.kept_at,
-            )
-            w.record_image(s, job.id, index, stored, row, s.get(Image, parent.id))
-            queue.progress(s, job.id, index + 1)
-    # 5. One sheet of the upscales, and the job is done.
-    with w.sessions.begin() as s:
-        images = list(
-            s.scalars(select(Image).where(Image.job_id == job.id).order_by(Image.job_index))
-        )
-        tiles = [Tile(w.load_png(image), image.number, "upscaled") for image in images]
-        digest = w.store.put(
-            to_png(contact_sheet(tiles), {"contact_sheet_of": [i.number for i in images]})
-        )
-        result = {"sheet_hash": digest, "images": [image.id for image in images]}
-        queue.complete(s, _job(s, job.id), result)
-
-
-def _job(s: Any, job_id: int) -> Job:
-    job = s.get(Job, job_id)
-    assert job is not None
-    return job
-
-
 KINDS: dict[str, Kind] = {
     "sprint": text_to_image,
     "volume": text_to_image,
     "hero": hero,
     "fix": fix,
     "upscale": upscale,
+    "vary": vary,
 }

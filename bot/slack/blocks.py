@@ -31,6 +31,7 @@ JOB_LABEL = {
     "volume": "Volume run",
     "fix": "Repair",
     "upscale": "Upscale",
+    "vary": "Variations",
 }
 GRID_CELLS = [f"{column}{row}" for row in "123" for column in "abc"]
 
@@ -129,8 +130,10 @@ def project_line(project: Project, step: Step) -> str:
     return f"• `p{project.id}` {escape(project.intent)} — {state}. {next_step_text(project, step)}"
 
 
-def project_root(project: Project, plays: Sequence[PlayRun], step: Step) -> tuple[str, list[Block]]:
-    """The project's root message: intent, roles and the play tracker, updated in place."""
+def project_root(
+    project: Project, plays: Sequence[PlayRun], step: Step, cleared: int = 0
+) -> tuple[str, list[Block]]:
+    """The project's root message: intent, roles, the play tracker, and the ship pack once ready."""
     blocks: list[Block] = [
         section(f":art: *Project {project.id}* — {escape(project.intent)}"),
         context(
@@ -141,6 +144,11 @@ def project_root(project: Project, plays: Sequence[PlayRun], step: Step) -> tupl
         blocks.append(section(f":double_vertical_bar: *Paused:* {escape(project.pause_detail)}"))
     blocks.append(section("\n".join(tracker_lines(plays))))
     blocks.append(section(next_step_text(project, step)))
+    if cleared:
+        label = f"Ship pack ({cleared} final{'s' if cleared != 1 else ''})"
+        blocks.append(
+            {"type": "actions", "elements": [button(label, "ship_pack", str(project.id))]}
+        )
     blocks.append(context("Reply in this thread to run a play; `help` lists every command."))
     return f"Project {project.id}: {escape(project.intent)}", blocks
 

@@ -54,8 +54,10 @@ class Dispatcher:
         client: WebClient,
         *,
         interval: float = 0.5,
+        file_limit: int = 1000 * 1024 * 1024,
     ) -> None:
         self.service = service
+        self.file_limit = file_limit  # bytes Slack takes in one file
         self.index = index
         self.sessions = sessions
         self.store = store

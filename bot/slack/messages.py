@@ -174,8 +174,13 @@ def repaired(project: Project, image: Image, parent: Image | None, file_id: str)
 
 
 def gate(
-    project: Project, view: GateView, file_id: str, draft: GateDraft | None = None
+    project: Project,
+    view: GateView,
+    file_id: str,
+    draft: GateDraft | None = None,
+    beside: list[Block] | None = None,
 ) -> list[Block]:
+    """The gate: the image (and, for a repair or edit, its parent beside it), checklist, alt text."""
     image = view.image
     ticked = set(draft.ticked) if draft else set()
     options = [option(SHORT[item].capitalize(), item.value) for item in REVIEWER_ITEMS]
@@ -209,6 +214,7 @@ def gate(
             f":shield: *Review gate — #{image.number}*  ·  Reviewer {mention(project.reviewer)} (veto)"
         ),
         image_block(file_id, f"Gate candidate #{image.number}: {image.prompt}", f"#{image.number}"),
+        *(beside or []),
         section(f"*Prompt:* {escape(image.prompt)}\n*Hints (never a decision):*\n{hint_text}"),
         {
             "type": "actions",

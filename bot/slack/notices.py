@@ -32,11 +32,23 @@ def _cancelled(p: dict[str, Any]) -> str:
 NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
     "text": lambda p: escape(str(p["text"])),
     "warning": lambda p: f":warning: {escape(p['text'])}",
+    "forced_fix": lambda p: (
+        f":warning: {mention(p['user'])} (Director) forced a repair of #{p['number']} over "
+        f"{p['coverage']:.0%} of the image, against the regenerate rule; the audit log records it."
+    ),
+    "regenerate": lambda p: (
+        f":recycle: Regenerating #{p['number']}: a new seed for its slot value, back to keep/cull."
+    ),
     "roles": lambda p: (
         "Roles updated: " + ", ".join(f"{role} {mention(who)}" for role, who in p["roles"].items())
     ),
     "intent": lambda p: f":memo: Intent restated: {escape(p['intent'])}",
+    "from_recipe": lambda p: (
+        f":books: Started from recipe {p['name']}: the sprint is skipped, and its hero is being "
+        "rendered again and checked on today's model. The Director approves it before any volume run."
+    ),
     "reroll": lambda p: f":game_die: Re-rolling #{p['number']} with {p['count']} new seed(s).",
+    "vary": lambda p: f":art: Varying #{p['number']} ({p['how']}), {p['count']} variation(s).",
     "skipped": lambda p: (
         f":fast_forward: {mention(p['user'])} skipped the {info(Play(p['play'])).title}: _{escape(p['reason'])}_"
     ),

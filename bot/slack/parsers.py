@@ -44,6 +44,21 @@ def nothing(verb: str) -> Parser:
     return parse_none
 
 
+_FROM_RECIPE = re.compile(r"\s+from\s+recipe\s+[pP](\d{1,6})(?:\s*\[?\s*[vV](\d{1,4})\]?)?\s*$")
+
+
+def new(rest: str) -> dict[str, Any]:
+    """`new <intent>`, or `new <intent> from recipe P3v2` (`P3[v2]`; no version: its latest)."""
+    match = _FROM_RECIPE.search(rest)
+    if match is None:
+        return text_as("intent")(rest)
+    intent = rest[: match.start()].strip()
+    if not intent:
+        raise UsageError("Say the new project's intent before `from recipe`.")
+    version = int(match.group(2)) if match.group(2) else None
+    return {"intent": intent, "recipe": (int(match.group(1)), version)}
+
+
 def text_as(name: str) -> Parser:
     def parse_text(rest: str) -> dict[str, Any]:
         if not rest:
@@ -91,7 +106,7 @@ def approve(rest: str) -> dict[str, Any]:
     return {"what": what or None}
 
 
-_LOCK_KEYS = ("template", "negative", "seed", "steps", "guidance", "size")
+_LOCK_KEYS = ("template", "negative", "seed", "steps", "guidance", "size", "style", "value")
 
 
 def _lock_pairs(tokens: list[str]) -> list[tuple[str, str]]:
@@ -132,7 +147,7 @@ def lock(rest: str) -> dict[str, Any]:
         if not value and key != "negative":
             raise UsageError(f"`{key}` needs a value.")
         try:
-            args[key] = _LOCK_TYPES.get(key, str)(value)
+            args[key] = _LOCK_TYPES.get(key, str)(value.strip('"“”'))
         except ValueError as error:
             raise UsageError(f"`{key}` needs a number, not `{value}`.") from error
     return args
@@ -165,6 +180,15 @@ def numbers(*, required: bool) -> Parser:
     return parse_numbers
 
 
+_FIX_FLAGS: dict[str, tuple[str, Any]] = {
+    "refine": ("mode", "refine"),
+    "img2img": ("mode", "refine"),
+    "inpaint": ("mode", "inpaint"),
+    "mask": ("mask", True),
+    "force": ("force", True),
+}
+
+
 def fix(rest: str) -> dict[str, Any]:
     tokens = rest.split()
     if not tokens:
@@ -175,17 +199,15 @@ def fix(rest: str) -> dict[str, Any]:
         "cells": [],
         "strength": None,
         "mask": False,
+        "force": False,
     }
     words: list[str] = []
     index = 1
     while index < len(tokens):
         token = tokens[index].lower().rstrip(",")
-        if token in ("refine", "img2img"):
-            args["mode"] = "refine"
-        elif token == "inpaint":
-            args["mode"] = "inpaint"
-        elif token == "mask":
-            args["mask"] = True
+        flag = _FIX_FLAGS.get(token)
+        if flag and (token != "force" or not words):  # "the force field" is an instruction
+            args[flag[0]] = flag[1]
         elif token == "strength" and index + 1 < len(tokens):
             try:
                 args["strength"] = float(tokens[index + 1])
@@ -222,19 +244,6 @@ def one_number() -> Parser:
         return {"number": number(tokens[0])}
 
     return parse_one
-
-
-def reroll(rest: str) -> dict[str, Any]:
-    """`reroll 18` or `reroll 18 x3`."""
-    tokens = rest.split()
-    if not 1 <= len(tokens) <= 2:
-        raise UsageError("")
-    count = 1
-    if len(tokens) == 2:
-        if not tokens[1].lower().startswith("x"):
-            raise UsageError("")
-        count = number(tokens[1][1:])
-    return {"number": number(tokens[0]), "count": count}
 
 
 def sendback(rest: str) -> dict[str, Any]:

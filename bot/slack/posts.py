@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.slack import blocks, messages
+from bot import ship_pack as shipping
+from bot.slack import blocks, comparisons, messages
 from bot.slack.notices import notice_text
 from storage.models import Image, Job, OutboxMessage, Project
 
@@ -52,7 +53,9 @@ def root(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict
     """The project's root message: posted once (it opens the thread), then updated in place."""
     assert project is not None
     standing = d.service.standing(project.id)
-    text, root_blocks = blocks.project_root(standing.project, standing.plays, standing.step)
+    text, root_blocks = blocks.project_root(
+        standing.project, standing.plays, standing.step, standing.cleared
+    )
     if project.thread_ts is None:
         ts = d.chat_post(message, channel=project.channel_id, text=text, blocks=root_blocks)
         d.service.attach_thread(project.id, ts)
@@ -126,10 +129,56 @@ def gate(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict
         message,
         project,
         f"Review gate: #{number}",
-        messages.gate(project, view, file_id, draft),
+        messages.gate(project, view, file_id, draft, _beside_parent(d, message, view.image)),
         kind="gate",
         image_id=view.image.id,
     )
+
+
+def _beside_parent(d: Dispatcher, message: OutboxMessage, image: Image) -> list[dict[str, Any]]:
+    """A repaired or edited image's parent beside it, with what changed; nothing for the rest."""
+    parent = d.service.image_by_id(image.parent_id) if image.parent_id else None
+    if parent is None or image.kind not in comparisons.EDITS:
+        return []
+    file_id, shown = comparisons.upload(d, message, parent, image)
+    return comparisons.blocks(parent, image, file_id, shown)
+
+
+def compare(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    """`compare N M`: the two side by side with a heat-map, and the share that changed."""
+    project = _thread(project)
+    before = d.service.image(project.id, message.payload["before"])
+    after = d.service.image(project.id, message.payload["after"])
+    file_id, shown = comparisons.upload(d, message, before, after)
+    return post_in_thread(
+        d,
+        message,
+        project,
+        f"#{before.number} vs #{after.number}: {shown.changed_share:.1%} changed",
+        comparisons.blocks(before, after, file_id, shown),
+    )
+
+
+def ship_pack(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    """One zip of the finals and their record; past Slack's file limit, a path for the operator."""
+    project = _thread(project)
+    record = d.service.ship_record(project.id)
+    pack = shipping.build(record, d.store)
+    name = shipping.filename(record)
+    size = f"{len(pack) / 1024 / 1024:.1f} MB"
+    summary = f"{len(record.finals)} final(s), finals.csv, recipes, gate record and audit log"
+    if len(pack) > d.file_limit:
+        where = d.store.put_file("ship-packs", name, pack)
+        text = (
+            f":package: The ship pack is {size}, over Slack's file limit of "
+            f"{d.file_limit / 1024 / 1024:.0f} MB, so it was not uploaded. The operator can "
+            f"fetch it from the image store: `{where}` ({summary})."
+        )
+        return post_in_thread(d, message, project, text)
+    file_id = d.upload(message, d.store.put(pack), name, f"Ship pack, project {project.id}")
+    link = d.client.files_info(file=file_id)["file"]["permalink"]
+    text = f":package: Ship pack for project {project.id}: <{link}|{name}>, {summary} ({size})."
+    return post_in_thread(d, message, project, text, [blocks.section(text)], kind="ship_pack")
 
 
 def repair(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
@@ -286,12 +335,22 @@ def _fix(
     )
 
 
+def _vary(
+    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+) -> dict[str, Any]:
+    """Variations land where their image came from: a sprint's moodboard, or a volume batch."""
+    if images and images[0].play == "sprint":
+        return _sprint(d, message, project, job, images)
+    return _volume(d, message, project, job, images)
+
+
 JOB_RESULTS: dict[str, JobResult] = {
     "sprint": _sprint,
     "hero": _hero,
     "volume": _volume,
     "upscale": _upscale,
     "fix": _fix,
+    "vary": _vary,
 }
 
 RENDERERS: dict[str, Renderer] = {
@@ -302,4 +361,6 @@ RENDERERS: dict[str, Renderer] = {
     "job_result": job_result,
     "gate": gate,
     "repair": repair,
+    "compare": compare,
+    "ship_pack": ship_pack,
 }

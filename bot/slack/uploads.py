@@ -103,10 +103,20 @@ def _download(atelier: Atelier, file: dict[str, Any], name: str) -> bytes:
 
 
 def mask_from_upload(
-    atelier: Atelier, project: Project, user: str, number: int, files: list[dict[str, Any]]
+    atelier: Atelier,
+    project: Project,
+    user: str,
+    number: int,
+    files: list[dict[str, Any]],
+    *,
+    force: bool = False,
 ) -> tuple[str, float]:
-    """Store the mask attached to `fix N mask`; returns its hash and the share it covers."""
-    atelier.service.authorize(project.id, user, Role.OPERATOR, "repair an image")
+    """Store the mask attached to `fix N mask`; returns its hash and the share it covers.
+
+    Only the Director forces a repair past the regenerate rule, so `force` asks for that hat.
+    """
+    role = Role.DIRECTOR if force else Role.OPERATOR
+    atelier.service.authorize(project.id, user, role, "repair an image")
     if not files:
         raise InvalidInput(
             "Attach the mask image to the same message: `fix 12 mask <instruction>` with a black-and-white PNG (white = repair)."

@@ -899,9 +899,15 @@ class SlackStandIn:
 
     # ---- interactive elements -----------------------------------------------------------
 
+    def _shown(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """A message, or an ephemeral one (whose buttons can be clicked as well)."""
+        return self._find(channel, ts) or next(
+            (e for e in self.ws.ephemerals if e["channel"] == channel and e["ts"] == ts), None
+        )
+
     def element(self, channel: str, ts: str, action_id: str) -> tuple[str, dict[str, Any]]:
         """The (block_id, element) with this action_id in a message."""
-        message = self._find(channel, ts)
+        message = self._shown(channel, ts)
         if message is None:
             raise KeyError(f"no message {ts} in {channel}")
         for block in message.get("blocks", []):
@@ -969,8 +975,9 @@ class SlackStandIn:
         self, user: str, channel: str, ts: str, block_id: str, action: dict[str, Any]
     ) -> Delivery:
         with self._lock:
-            message = self._find(channel, ts)
+            message = self._shown(channel, ts)
             assert message is not None
+            ephemeral = bool(message.get("ephemeral"))
             payload = {
                 "type": "block_actions",
                 "user": {
@@ -985,7 +992,7 @@ class SlackStandIn:
                     "type": "message",
                     "message_ts": ts,
                     "channel_id": channel,
-                    "is_ephemeral": False,
+                    "is_ephemeral": ephemeral,
                     "thread_ts": message.get("thread_ts"),
                 },
                 "trigger_id": self._trigger(),
@@ -997,6 +1004,8 @@ class SlackStandIn:
                 "response_url": self._response_url(channel, user, message.get("thread_ts") or ts),
                 "actions": [action],
             }
+            if ephemeral:  # Slack sends no copy of an ephemeral message with its clicks
+                del payload["message"]
         return self._deliver(
             urllib.parse.urlencode({"payload": json.dumps(payload)}),
             "application/x-www-form-urlencoded",

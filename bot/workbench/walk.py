@@ -71,3 +71,22 @@ def to_volume(watch: SlackWatch, team: Team, intent: str) -> tuple[str, str, lis
     hero(watch, team, thread, board)
     batch, numbers = volume(watch, team, thread)
     return thread, batch, numbers
+
+
+REVIEWER_BOXES = [
+    "clear_of_people_logos_artists",
+    "license_permits_use",
+    "no_offensive_content",
+    "alt_text_written",
+]
+
+
+def clear(watch: SlackWatch, team: Team, thread: str, number: int, alt_text: str) -> None:
+    """Send a kept image to the gate and clear it as the Reviewer: every box, the alt text."""
+    slack = watch.standin
+    slack.say(team.operator, team.channel, f"review {number}", thread_ts=thread)
+    gate = str(watch.message(team.channel, thread, f"Review gate: #{number}")["ts"])
+    slack.set_state(team.channel, gate, "gate_boxes", REVIEWER_BOXES, dispatch_user=team.reviewer)
+    slack.set_state(team.channel, gate, "gate_alt", alt_text)
+    slack.press(team.reviewer, team.channel, gate, "gate_clear")
+    watch.message(team.channel, thread, f"cleared #{number}")

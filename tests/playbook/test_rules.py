@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook import errors
 from bot.playbook.gate import REVIEWER_ITEMS, GateItem
+from bot.playbook.plays.fix import RegenerateInstead
 from bot.playbook.sequence import Play
 from bot.playbook.service import PlaybookService
 from storage.models import AuditEntry, GateReview, Image, Job, PlayRun, Recipe
@@ -326,10 +327,16 @@ def test_a_region_over_a_third_recommends_regenerating(flow: Flow) -> None:
     kept = flow.volume()[0]
     small = flow.service.fix_image(flow.project_id, OPERATOR, kept, mode="inpaint", cells=[0, 1, 2])
     assert small.warnings == []
-    large = flow.service.fix_image(
-        flow.project_id, OPERATOR, kept, mode="inpaint", cells=[0, 1, 2, 3]
+    with pytest.raises(RegenerateInstead, match="more than a third"):
+        flow.service.fix_image(flow.project_id, OPERATOR, kept, mode="inpaint", cells=[0, 1, 2, 3])
+    with pytest.raises(errors.NotAuthorized, match="Only the Director"):
+        flow.service.fix_image(
+            flow.project_id, OPERATOR, kept, mode="inpaint", cells=[0, 1, 2, 3], force=True
+        )
+    forced = flow.service.fix_image(
+        flow.project_id, DIRECTOR, kept, mode="inpaint", cells=[0, 1, 2, 3], force=True
     )
-    assert "more than a third" in large.warnings[0]
+    assert forced.job is not None and forced.job.params["coverage"] == 4 / 9
     with pytest.raises(errors.InvalidInput, match="between 0.05 and 0.5"):
         flow.service.fix_image(flow.project_id, OPERATOR, kept, mode="refine", strength=0.9)
 

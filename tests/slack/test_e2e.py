@@ -325,7 +325,17 @@ def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
         thread_ts=thread,
         text=f"fix {numbers[1]} mask a flag",
     )
-    local.message(CHANNEL, thread, "more than a third")  # an all-white mask covers the whole image
+    # An all-white mask covers the whole image: regenerate, unless the Director forces it.
+    local.ephemeral(OPERATOR, "more than a third")
+    slack.upload(
+        DIRECTOR,
+        CHANNEL,
+        "mask.png",
+        png((64, 64)),
+        thread_ts=thread,
+        text=f"fix {numbers[1]} mask force a flag",
+    )
+    local.message(CHANNEL, thread, "forced a repair")
     repaired = local.message(CHANNEL, thread, "Repaired #")
     assert "inpainted" in repaired["blocks"][0]["text"]["text"]
 

@@ -42,8 +42,8 @@ def _region(
     cells: list[int] | None,
     mask_hash: str | None,
     mask_coverage: float | None,
-) -> tuple[float, float | None, list[str]]:
-    """The strength, the share of the image to repair, and the warnings the region earns."""
+) -> tuple[float, float | None]:
+    """The strength, and the share of the image to repair (None for a whole-image refine)."""
     if mode not in ("inpaint", "refine"):
         raise errors.InvalidInput(
             "A fix is `inpaint` (a region) or `refine` (low-strength image-to-image)."
@@ -51,7 +51,7 @@ def _region(
     if mode == "refine":
         strength = 0.3 if strength is None else strength
         in_range("Refine strength", strength, REFINE_STRENGTH)
-        return strength, None, []
+        return strength, None
     strength = 0.85 if strength is None else strength
     in_range("Inpaint strength", strength, INPAINT_STRENGTH)
     if mask_hash is None and not cells:
@@ -59,16 +59,24 @@ def _region(
             "Say which region to repair: grid cells like `a1 b1`, or upload a mask."
         )
     coverage = mask_coverage if mask_hash else len(cells or []) / (GRID * GRID)
-    if coverage is not None and coverage > 1 / 3:
-        return (
-            strength,
-            coverage,
-            [
-                f"The region covers {coverage:.0%} of the image — more than a third. "
-                "The playbook's rule: regenerate rather than repair."
-            ],
+    return strength, coverage
+
+
+def _too_large(coverage: float | None) -> bool:
+    """The playbook: a fix over a third of the image is a regeneration, not a repair."""
+    return coverage is not None and coverage > 1 / 3
+
+
+class RegenerateInstead(errors.InvalidInput):
+    """A repair refused for its size; the adapter offers *Regenerate #N* beside the reason."""
+
+    def __init__(self, number: int, coverage: float) -> None:
+        self.number = number
+        super().__init__(
+            f"The region covers {coverage:.0%} of #{number}, more than a third, so the playbook says "
+            f"regenerate rather than repair: `regenerate {number}` re-rolls it for keep/cull. "
+            f"Only the Director may repair it anyway: `fix {number} … force`. Nothing was changed."
         )
-    return strength, coverage, []
 
 
 class FixPlays(UseCases):
@@ -84,17 +92,25 @@ class FixPlays(UseCases):
         mask_hash: str | None = None,
         mask_coverage: float | None = None,
         strength: float | None = None,
+        force: bool = False,
     ) -> Outcome:
-        strength, coverage, warnings = _region(mode, strength, cells, mask_hash, mask_coverage)
-        with self._decide(
-            project_id, user, Role.OPERATOR, "repair an image", "fix_image", after=Play.FIX
-        ) as d:
+        """A repair; one over a third of the image is refused unless the Director forces it."""
+        strength, coverage = _region(mode, strength, cells, mask_hash, mask_coverage)
+        forced = _too_large(coverage)
+        if forced and not force:
+            raise RegenerateInstead(number, coverage or 0)
+        role, doing = (
+            (Role.DIRECTOR, "repair more than a third of an image")
+            if forced
+            else (Role.OPERATOR, "repair an image")
+        )
+        with self._decide(project_id, user, role, doing, "fix_image", after=Play.FIX) as d:
             image = self._image(d.s, d.project, number)
             if image.status == ImageStatus.CULLED:
                 raise errors.InvalidInput(
                     f"#{number} was culled; keep it again before repairing it."
                 )
-            warnings += self._spend_budget(d.s, d.project, image)
+            warnings = self._spend_budget(d.s, d.project, image)
             job = self._enqueue(
                 d.s,
                 d.project,
@@ -111,7 +127,10 @@ class FixPlays(UseCases):
                 },
             )
             self._start(self._play(d.s, d.project, Play.FIX), user, d.hat, self.clock())
-            d.detail = {"image": number, "mode": mode, "strength": strength}
+            d.detail = {"image": number, "mode": mode, "strength": strength, "coverage": coverage}
+            if forced:
+                d.detail["forced"] = True
+                d.say("forced_fix", number=number, coverage=coverage, user=user)
             for warning in warnings:
                 d.say("warning", text=warning)
             return Outcome(d.project, job, warnings)

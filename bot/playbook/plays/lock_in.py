@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.playbook import errors
 from bot.playbook.plays.base import Outcome, UseCases, in_range
@@ -12,7 +13,7 @@ from bot.playbook.presets import preset_for
 from bot.playbook.recipe import RecipeCard, slot_of
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
-from storage.models import Image, Recipe
+from storage.models import Image, Project, Recipe
 from storage.states import ImageStatus
 
 DEFAULT_NEGATIVE = "blurry, lowres, jpeg artifacts, watermark, text, deformed"
@@ -34,6 +35,22 @@ def card_of(recipe: Recipe) -> RecipeCard:
         slot_value=recipe.slot_value,
         negative_prompt=recipe.negative_prompt,
     )
+
+
+def hero_params(recipe: Recipe, source_id: int | None) -> dict[str, Any]:
+    """What the hero job renders from: the card as locked (and the image it came from, if any)."""
+    return {"recipe_id": recipe.id, "card": card_of(recipe).as_dict(), "parent_id": source_id}
+
+
+def _without_image(template: str | None, value: str | None, style: str | None) -> tuple[str, str]:
+    """`lock template a {subject} at dawn seed 7 style watercolor value a courier`, no image."""
+    if template is None or value is None:
+        raise errors.InvalidInput(
+            "There is no image to lock (the sprint was skipped), so give the whole recipe: "
+            "`lock template a {subject} at dawn seed 1234 style watercolor value a courier` "
+            "(`value` fills the slot for the hero)."
+        )
+    return (f"{template}, {style}" if style else template), value
 
 
 def _template(source: Image, template: str | None) -> tuple[str, str]:
@@ -76,6 +93,8 @@ class LockInPlays(UseCases):
         guidance: float | None = None,
         seed: int | None = None,
         size: int | None = None,
+        style: str | None = None,
+        value: str | None = None,
     ) -> Outcome:
         with self._decide(
             project_id,
@@ -87,18 +106,16 @@ class LockInPlays(UseCases):
             after=Play.LOCK,
         ) as d:
             project = d.project
-            if number is None and project.direction_image_id is None:
-                raise errors.InvalidInput("Name the image to lock, e.g. `lock 7`.")
-            source = (
-                self._image(d.s, project, number)
-                if number is not None
-                else d.s.get(Image, project.direction_image_id)
-            )
-            assert source is not None
+            source = self._lock_source(d.s, project, number, template)
             preset = preset_for(project.model)
-            template, slot_value = _template(source, template)
+            if source is None:
+                template, slot_value = _without_image(template, value, style)
+            else:
+                template, slot_value = _template(source, template)
             steps = preset.quality_steps if steps is None else steps
-            size = size or max(source.width, source.height, preset.size)
+            size = size or max(
+                source.width if source else 0, source.height if source else 0, preset.size
+            )
             guidance = preset.guidance if guidance is None else guidance
             in_range("steps", steps, (1, preset.max_steps))
             in_range("size", size, (64, preset.max_size))
@@ -113,14 +130,14 @@ class LockInPlays(UseCases):
             recipe = Recipe(
                 project_id=project.id,
                 version=version,
-                source_image_id=source.id,
+                source_image_id=source.id if source else None,
                 model_id=project.model,
                 scheduler=preset.scheduler,
                 steps=steps,
                 guidance=guidance,
                 width=size,
                 height=size,
-                seed=source.seed if seed is None else seed,
+                seed=source.seed if seed is None and source else seed,
                 prompt_template=template,
                 slot_name=slot_of(template),
                 slot_value=slot_value,
@@ -138,18 +155,26 @@ class LockInPlays(UseCases):
                 )
             d.s.add(recipe)
             d.s.flush()
-            card = card_of(recipe).as_dict()
-            job = self._enqueue(
-                d.s,
-                project,
-                user,
-                "hero",
-                {"recipe_id": recipe.id, "card": card, "parent_id": source.id},
-                total=2,
-            )
+            params = hero_params(recipe, source.id if source else None)
+            job = self._enqueue(d.s, project, user, "hero", params, total=2)
             self._start(self._play(d.s, project, Play.LOCK), user, d.hat, self.clock())
-            d.detail = {"version": version, "card": card}
+            d.detail = {"version": version, "card": params["card"]}
             return Outcome(project, job)
+
+    def _lock_source(
+        self, s: Session, project: Project, number: int | None, template: str | None
+    ) -> Image | None:
+        """The image a lock starts from: named, else the direction; none for a whole recipe typed out."""
+        if number is not None:
+            return self._image(s, project, number)
+        if project.direction_image_id is not None:
+            return s.get(Image, project.direction_image_id)
+        if template is None:
+            raise errors.InvalidInput(
+                "Name the image to lock, e.g. `lock 7`; with no image (the sprint was skipped), "
+                "give the whole recipe: `lock template a {subject} at dawn seed 1234 value a courier`."
+            )
+        return None
 
     def recipe(self, project_id: int) -> Recipe | None:
         with self._tx() as s:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.playbook import errors
 from bot.playbook.intent import is_one_sentence
@@ -23,6 +24,7 @@ class Standing:
     project: Project
     plays: list[PlayRun]
     step: Step
+    cleared: int = 0  # finals cleared to ship: the root offers their ship pack
 
 
 class ProjectPlays(UseCases):
@@ -36,44 +38,61 @@ class ProjectPlays(UseCases):
         operator: str | None = None,
         reviewer: str | None = None,
     ) -> Outcome:
+        with self._tx() as s:
+            project, warnings = self._open_project(
+                s, channel_id, user, intent, director=director, operator=operator, reviewer=reviewer
+            )
+            return Outcome(project, warnings=warnings)
+
+    def _open_project(
+        self,
+        s: Session,
+        channel_id: str,
+        user: str,
+        intent: str,
+        *,
+        director: str | None = None,
+        operator: str | None = None,
+        reviewer: str | None = None,
+    ) -> tuple[Project, list[str]]:
+        """A new project with its plays, audit entry and root message; paused if the intent rambles."""
         intent = " ".join(intent.split())
         if not intent:
             raise errors.InvalidInput(
                 "Start a project with its intent in one sentence, e.g. "
                 "`/atelier new Hero art for the spring courier campaign, warm and hopeful`."
             )
-        with self._tx() as s:
-            settings = self._settings(s, channel_id)
-            project = Project(
-                channel_id=channel_id,
-                intent=intent,
-                director=director or settings.director or user,
-                operator=operator or settings.operator or user,
-                reviewer=reviewer or settings.reviewer or user,
-                model=settings.model,
-                iteration_budget=settings.iteration_budget,
-                review_cooloff_minutes=settings.review_cooloff_minutes,
-                created_by=user,
-                created_at=self.clock(),
+        settings = self._settings(s, channel_id)
+        project = Project(
+            channel_id=channel_id,
+            intent=intent,
+            director=director or settings.director or user,
+            operator=operator or settings.operator or user,
+            reviewer=reviewer or settings.reviewer or user,
+            model=settings.model,
+            iteration_budget=settings.iteration_budget,
+            review_cooloff_minutes=settings.review_cooloff_minutes,
+            created_by=user,
+            created_at=self.clock(),
+        )
+        s.add(project)
+        s.flush()
+        for play in ORDER:
+            s.add(PlayRun(project_id=project.id, play=play.value))
+        hat = "director" if project.director == user else "member"
+        self._audit(s, project, channel_id, user, hat, "start_project", {"intent": intent})
+        # The root message first: it opens the thread every later message goes into.
+        refresh_root(s, project)
+        warnings = []
+        if not is_one_sentence(intent):
+            self._pause(
+                s, project, "intent", "the intent is not one sentence — go back to the brief"
             )
-            s.add(project)
-            s.flush()
-            for play in ORDER:
-                s.add(PlayRun(project_id=project.id, play=play.value))
-            hat = "director" if project.director == user else "member"
-            self._audit(s, project, channel_id, user, hat, "start_project", {"intent": intent})
-            # The root message first: it opens the thread every later message goes into.
-            refresh_root(s, project)
-            warnings = []
-            if not is_one_sentence(intent):
-                self._pause(
-                    s, project, "intent", "the intent is not one sentence — go back to the brief"
-                )
-                warnings.append(
-                    "The intent is more than one sentence, so the project is paused. "
-                    + PAUSE_HOW_TO_RESUME["intent"]
-                )
-            return Outcome(project, warnings=warnings)
+            warnings.append(
+                "The intent is more than one sentence, so the project is paused. "
+                + PAUSE_HOW_TO_RESUME["intent"]
+            )
+        return project, warnings
 
     def set_intent(self, project_id: int, user: str, intent: str) -> Outcome:
         intent = " ".join(intent.split())
@@ -166,7 +185,14 @@ class ProjectPlays(UseCases):
                 hero_approved=recipe is not None and recipe.approved_at is not None,
                 at_gate=list(at_gate),
             )
-            return Standing(project, [runs[play] for play in ORDER], next_step(facts))
+            cleared = s.scalar(
+                select(func.count(Image.id)).where(
+                    Image.project_id == project.id, Image.status == ImageStatus.SHIPPED
+                )
+            )
+            return Standing(
+                project, [runs[play] for play in ORDER], next_step(facts), int(cleared or 0)
+            )
 
     def plays(self, project_id: int) -> list[PlayRun]:
         """The five plays' runs, in the playbook's order."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.playbook.metrics import Metric, all_metrics
 from bot.playbook.plays.base import UseCases, notice
@@ -65,9 +66,6 @@ class Reporting(UseCases):
         """The recipe cards and the prompt log, for reproduction outside Atelier."""
         with self._tx() as s:
             project = self._project(s, project_id)
-            recipes = s.scalars(
-                select(Recipe).where(Recipe.project_id == project.id).order_by(Recipe.version)
-            )
             images = s.scalars(
                 select(Image).where(Image.project_id == project.id).order_by(Image.number)
             )
@@ -90,19 +88,7 @@ class Reporting(UseCases):
                         "reviewer": project.reviewer,
                     },
                 },
-                "recipes": [
-                    {
-                        "version": r.version,
-                        **card_of(r).as_dict(),
-                        "reproducible": r.reproducible,
-                        "repro_mean_diff": r.repro_mean_diff,
-                        "repro_max_diff": r.repro_max_diff,
-                        "hero": numbers.get(r.hero_image_id or -1),
-                        "locked_by": r.locked_by,
-                        "locked_at": r.locked_at.isoformat(),
-                    }
-                    for r in recipes
-                ],
+                "recipes": recipe_rows(s, project.id, numbers),
                 "prompt_log": [
                     {
                         "number": i.number,
@@ -270,3 +256,23 @@ class Reporting(UseCases):
         """Queue a digest for the channel (not a project thread)."""
         with self._tx() as s:
             outbox.add(s, channel_id=channel_id, kind="digest", payload=payload)
+
+
+def recipe_rows(s: Session, project_id: int, numbers: dict[int, int]) -> list[dict[str, Any]]:
+    """Each recipe version as its card plus how it checked out: the export's and the pack's."""
+    recipes = s.scalars(
+        select(Recipe).where(Recipe.project_id == project_id).order_by(Recipe.version)
+    )
+    return [
+        {
+            "version": r.version,
+            **card_of(r).as_dict(),
+            "reproducible": r.reproducible,
+            "repro_mean_diff": r.repro_mean_diff,
+            "repro_max_diff": r.repro_max_diff,
+            "hero": numbers.get(r.hero_image_id or -1),
+            "locked_by": r.locked_by,
+            "locked_at": r.locked_at.isoformat(),
+        }
+        for r in recipes
+    ]

@@ -1,8 +1,10 @@
-"""`reroll N [xK]`: K new seeds for one image, everything else as it was made.
+"""`reroll N [xK]` and `regenerate N`: new seeds for one image, everything else as it was made.
 
 A sprint candidate gets new candidates in its style; a volume image new images of its slot
 value under its recipe. They are versions in N's lineage, so they count against its iteration
 budget with the budget rules as they are, and they arrive as a batch with keep/cull.
+`regenerate N` is the playbook's answer to a fix over a third of the image: one re-roll of the
+lineage's first generation, back to keep/cull.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import secrets
 
 from bot.playbook import errors
-from bot.playbook.plays.base import Outcome, UseCases, in_range
+from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.roles import Role
-from storage.models import Image
+from storage.models import Image, Job
 from storage.states import ImageKind, Play
 
 REROLLS = (1, 8)
@@ -25,33 +27,49 @@ class RerollPlays(UseCases):
             image = self._image(d.s, d.project, number)
             _check_rerollable(image)
             warnings = self._spend_budget(d.s, d.project, image, count)
-            seed = secrets.randbelow(2**31 - count)
-            params = {
-                "settings": {
-                    "model": image.model_id,
-                    "scheduler": image.scheduler,
-                    "steps": image.steps,
-                    "guidance": image.guidance,
-                    "width": image.width,
-                    "height": image.height,
-                },
-                "images": [
-                    {
-                        "prompt": image.prompt,
-                        "negative_prompt": image.negative_prompt,
-                        "seed": seed + i,
-                        "style": image.style,
-                        "slot_value": image.slot_value,
-                        "parent_id": image.id,
-                    }
-                    for i in range(count)
-                ],
-                "recipe_id": image.recipe_id,
-            }
-            job = self._enqueue(d.s, d.project, user, str(image.play), params)
+            job = self._reroll(d, image, count)
             d.detail = {"image": number, "count": count, "job": job.id}
             d.say("reroll", number=number, count=count)
             return Outcome(d.project, job, warnings)
+
+    def regenerate(self, project_id: int, user: str, number: int) -> Outcome:
+        with self._decide(
+            project_id, user, Role.OPERATOR, "regenerate an image", "regenerate"
+        ) as d:
+            image = self._image(d.s, d.project, number)
+            first = self._root_of(image)
+            _check_rerollable(first)
+            warnings = self._spend_budget(d.s, d.project, first)
+            job = self._reroll(d, first, 1)
+            d.detail = {"image": number, "from": first.number, "job": job.id}
+            d.say("regenerate", number=number)
+            return Outcome(d.project, job, warnings)
+
+    def _reroll(self, d: Decision, image: Image, count: int) -> Job:
+        seed = secrets.randbelow(2**31 - count)
+        params = {
+            "settings": {
+                "model": image.model_id,
+                "scheduler": image.scheduler,
+                "steps": image.steps,
+                "guidance": image.guidance,
+                "width": image.width,
+                "height": image.height,
+            },
+            "images": [
+                {
+                    "prompt": image.prompt,
+                    "negative_prompt": image.negative_prompt,
+                    "seed": seed + i,
+                    "style": image.style,
+                    "slot_value": image.slot_value,
+                    "parent_id": image.id,
+                }
+                for i in range(count)
+            ],
+            "recipe_id": image.recipe_id,
+        }
+        return self._enqueue(d.s, d.project, d.user, str(image.play), params)
 
 
 def _check_rerollable(image: Image) -> None:

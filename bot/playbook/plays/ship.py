@@ -1,0 +1,142 @@
+"""The ship pack: every cleared final with its record, ready to hand over outside Slack.
+
+`ship` (or the root's *Ship pack* button) asks for it in the thread; `atelier export P --zip`
+writes the same file. What goes in is read here; bot.ship_pack writes the zip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.playbook import errors
+from bot.playbook.gate import GateItem
+from bot.playbook.plays.base import Outcome, UseCases, post
+from bot.playbook.plays.reporting import recipe_rows
+from storage.models import AuditEntry, GateReview, Image
+from storage.states import GateDecision, ImageStatus
+
+
+@dataclass(frozen=True)
+class Final:
+    """A cleared image and the gate pass that cleared it."""
+
+    number: int
+    file_hash: str
+    alt_text: str
+    cleared_by: str
+    cleared_at: str
+    checklist: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class ShipRecord:
+    project_id: int
+    intent: str
+    finals: list[Final]
+    recipes: list[dict[str, Any]]
+    gate: list[dict[str, Any]]
+    audit: list[dict[str, Any]]
+
+
+class ShipPlays(UseCases):
+    def ship(self, project_id: int, user: str) -> Outcome:
+        """Anyone holding a role on the project may ask; the pack is posted in its thread."""
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            if not self._roles(project).of(user):
+                raise errors.NotAuthorized(
+                    "Only the project's Director, Operator or Reviewer can post its ship pack; "
+                    "nothing was changed."
+                )
+            cleared = s.scalars(
+                select(Image.id).where(
+                    Image.project_id == project.id, Image.status == ImageStatus.SHIPPED
+                )
+            ).first()
+            if cleared is None:
+                raise errors.OutOfOrder(
+                    "Nothing is cleared yet, so there is nothing to ship. The Reviewer clears "
+                    "finals at the review gate (`review N` sends one there)."
+                )
+            post(s, project, "ship_pack", user=user)
+            return Outcome(project)
+
+    def ship_record(self, project_id: int) -> ShipRecord:
+        """What the pack holds, read in one transaction."""
+        with self._tx() as s:
+            project = self._project(s, project_id)
+            numbers = dict(
+                s.execute(select(Image.id, Image.number).where(Image.project_id == project.id))
+                .tuples()
+                .all()
+            )
+            reviews = list(
+                s.scalars(
+                    select(GateReview)
+                    .where(GateReview.project_id == project.id)
+                    .order_by(GateReview.id)
+                )
+            )
+            audit = s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.project_id == project.id)
+                .order_by(AuditEntry.id)
+            )
+            return ShipRecord(
+                project_id=project.id,
+                intent=project.intent,
+                finals=_finals(reviews),
+                recipes=recipe_rows(s, project.id, numbers),
+                gate=[_gate_row(review) for review in reviews],
+                audit=[
+                    {
+                        "at": entry.created_at.isoformat(),
+                        "actor": entry.actor,
+                        "hat": entry.hat,
+                        "action": entry.action,
+                        "detail": entry.detail,
+                    }
+                    for entry in audit
+                ],
+            )
+
+
+def _checklist(review: GateReview) -> dict[str, bool]:
+    return {item.value: bool(getattr(review, item.value)) for item in GateItem}
+
+
+def _finals(reviews: list[GateReview]) -> list[Final]:
+    """Each image still cleared, with its last clearing pass."""
+    cleared: dict[int, GateReview] = {}
+    for review in reviews:
+        if review.decision == GateDecision.CLEARED:
+            cleared[review.image_id] = review
+    return [
+        Final(
+            number=review.image.number,
+            file_hash=review.image.file_hash,
+            alt_text=review.alt_text or "",
+            cleared_by=review.reviewer,
+            cleared_at=review.created_at.isoformat(),
+            checklist=_checklist(review),
+        )
+        for review in sorted(cleared.values(), key=lambda r: r.image.number)
+        if review.image.status == ImageStatus.SHIPPED
+    ]
+
+
+def _gate_row(review: GateReview) -> dict[str, Any]:
+    return {
+        "image": review.image.number,
+        "decision": review.decision,
+        "reviewer": review.reviewer,
+        "hat": review.hat,
+        "at": review.created_at.isoformat(),
+        "reason": review.reason_item,
+        "note": review.reason_note,
+        "alt_text": review.alt_text,
+        "checklist": _checklist(review),
+    }

@@ -1,0 +1,51 @@
+"""The last step of a job that made several images: one contact sheet of them, and done."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.runner.backend import Backend
+from bot.runner.images import Tile, contact_sheet
+from bot.runner.jobs import LeaseLost
+from storage import queue
+from storage.models import Image, Job
+from storage.pngs import to_png
+
+if TYPE_CHECKING:
+    from bot.runner.worker import Worker
+
+
+def finish_with_sheet(w: Worker, job_id: int, backend: Backend) -> None:
+    with w.sessions.begin() as s:
+        images = list(
+            s.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index))
+        )
+    tiles = [
+        Tile(w.load_png(image), image.number, image.style or image.slot_value or "")
+        for image in images
+    ]
+    sheet = contact_sheet(tiles)
+    digest = w.store.put(to_png(sheet, {"contact_sheet_of": [image.number for image in images]}))
+    warnings = w.prompt_warnings(backend, images)
+    with w.sessions.begin() as s:
+        job = s.get(Job, job_id)
+        if job is None or job.lease_owner != w.worker_id:
+            raise LeaseLost(job_id)
+        queue.complete(
+            s,
+            job,
+            {
+                "warnings": warnings,
+                "sheet_hash": digest,
+                "model_hash": backend.model_hash,
+                "images": [image.id for image in images],
+            },
+        )
+
+
+def job_of(s: Any, job_id: int) -> Job:
+    job = s.get(Job, job_id)
+    assert job is not None
+    return job

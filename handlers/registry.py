@@ -1,0 +1,37 @@
+"""A verb's registry entry, and the small wrappers most verbs' handlers are built from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.slack.grammar import Parser
+from handlers.context import Call, Reply
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A verb: how it is written, what runs it, and who may (shown in `help`; the service enforces it)."""
+
+    text: str
+    parser: Parser
+    run: Callable[[Call], Reply | None]
+    who: str = ""
+    needs_project: bool = True
+
+    @property
+    def usage(self) -> str:
+        return f"{self.text} ({self.who})" if self.who else self.text
+
+
+def said(use_case: Callable[[Call], object]) -> Callable[[Call], None]:
+    """A verb whose use case says what it did in the thread; the asker gets no extra reply."""
+
+    def run(call: Call) -> None:
+        use_case(call)
+
+    return run
+
+
+def warn(warnings: list[str]) -> Reply | None:
+    return Reply(":warning: " + " ".join(warnings)) if warnings else None

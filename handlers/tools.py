@@ -1,0 +1,51 @@
+"""The everyday image tools as verbs: re-roll, vary, compare, ship and info (see handlers.verbs)."""
+
+from __future__ import annotations
+
+from bot.slack import tool_parsers as t
+from bot.slack.parsers import nothing, one_number
+from handlers import answers
+from handlers.registry import Verb, said, warn
+
+TOOLS: dict[str, Verb] = {
+    "reroll": Verb(
+        "`reroll 18 [x3]` — new seeds for an image, the rest as it was made; counts against its budget",
+        t.reroll,
+        lambda c: warn(
+            c.service.reroll(c.project_id, c.user, c.args["number"], c.args["count"]).warnings
+        ),
+        "Operator",
+    ),
+    "vary": Verb(
+        "`vary 12 subtle|strong [x4]` — image-to-image variations of an image; in volume, against its budget",
+        t.vary,
+        lambda c: warn(
+            c.service.vary(
+                c.project_id, c.user, c.args["number"], c.args["how"], c.args["count"]
+            ).warnings
+        ),
+        "Operator",
+    ),
+    "compare": Verb(
+        "`compare 12 15` — two images side by side with a map of what changed, in the thread",
+        t.two_numbers,
+        said(lambda c: c.service.compare(c.project_id, c.user, c.args["before"], c.args["after"])),
+    ),
+    "ship": Verb(
+        "`ship` — one zip of the cleared finals, finals.csv, recipes, gate record and audit log, in the thread",
+        nothing("ship"),
+        said(lambda c: c.service.ship(c.project_id, c.user)),
+        "Director, Operator or Reviewer",
+    ),
+    "recipes": Verb(
+        "`recipes` — the channel's approved recipes: hero, keep rate, finals; start from one with `new … from recipe P3v2`",
+        nothing("recipes"),
+        answers.recipes,
+        needs_project=False,
+    ),
+    "info": Verb(
+        "`info 12` — an image's prompt, seed, model, lineage and status, shown only to you (or react 🔍 on it)",
+        one_number(),
+        answers.info,
+    ),
+}
