@@ -80,6 +80,11 @@ def run_demo(out: Path, config: Config) -> Path:
         slack.set_state(CHANNEL, batch["ts"], "keep_0", [str(n) for n in keepers])
         slack.press(OMAR, CHANNEL, batch["ts"], "batch_save")
         local.message(CHANNEL, thread, "Kept")
+        step("Everyday tools: what made an image (info), and new seeds for one (reroll)")
+        slack.say(DANA, CHANNEL, f"info {numbers[1]}", thread_ts=thread)
+        local.ephemeral(DANA, f"#{numbers[1]}: volume")
+        slack.say(OMAR, CHANNEL, f"reroll {numbers[1]} x2", thread_ts=thread)
+        local.message(CHANNEL, thread, "Volume batch: 2 images")
         slack.press(OMAR, CHANNEL, batch["ts"], "upscale_keepers")
         upscaled = local.message(CHANNEL, thread, "Upscaled keepers")
         large = [int(n) for n in re.findall(r"#(\d+)", upscaled["blocks"][0]["text"]["text"])]
@@ -159,6 +164,11 @@ def run_demo(out: Path, config: Config) -> Path:
         slack.press(RIA, CHANNEL, gate["ts"], "gate_clear")
         local.message(CHANNEL, thread, "cleared")
 
+        step("The ship pack: the cleared final, finals.csv, recipe, gate record and audit log")
+        local.wait(lambda: "ship_pack" in json.dumps(slack.history(CHANNEL)[-1]), 30, "Ship pack")
+        slack.press(DANA, CHANNEL, thread, "ship_pack")
+        local.message(CHANNEL, thread, "Ship pack for project")
+
         step("Metrics on demand, and the channel's daily digest with its trend chart")
         slack.command(DANA, CHANNEL, "metrics")
         local.ephemeral(DANA, "metrics")
@@ -191,6 +201,8 @@ def main(out: str, config: Config) -> int:
     )
     print(f"  open {page}")
     print(f"  recipe card: {page.parent / 'recipe-card.json'}")
+    for pack in (page.parent / "files").glob("*-ship-pack.zip"):
+        print(f"  ship pack: {pack}")
     return 0
 
 

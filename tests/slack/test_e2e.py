@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,14 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
     html = page.read_text()
     export = json.loads((tmp_path / "demo" / "project-export.json").read_text())
     images = {row["number"]: row for row in export["prompt_log"]}
-    # Every play's images are on the page (moodboard, hero, batch, upscales, repair, two gate
-    # messages), and the daily digest's chart.
-    assert len(list((tmp_path / "demo" / "files").iterdir())) == 8
+    # Every play's images are on the page (moodboard, hero, batch, re-roll, upscales, repair, two
+    # gate messages and the repair beside its parent), the daily digest's chart, and the zip.
+    files = sorted(path.name for path in (tmp_path / "demo" / "files").iterdir())
+    assert len(files) == 11
+    (pack,) = [name for name in files if name.endswith("-ship-pack.zip")]
+    assert f'href="files/{pack}"' in html
+    finals = [n for n in zipfile.ZipFile(tmp_path / "demo" / "files" / pack).namelist()]
+    assert len([n for n in finals if n.startswith("finals/")]) == 1
     for text in (
         "Moodboard",
         "Hero #",
@@ -58,12 +64,15 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
         "Review gate",
         "cleared #",
         "Daily digest",
+        "Re-rolling #",
+        "Ship pack for project",
+        "Only visible to Dana",
     ):
         assert text in html
     assert sum(1 for row in images.values() if row["play"] == "sprint") == 15
     assert (
         sum(1 for row in images.values() if row["play"] == "volume" and row["kind"] == "txt2img")
-        == 8
+        == 10
     )
     assert [row["status"] for row in images.values() if row["kind"] == "inpaint"] == ["sent_back"]
     shipped = [row for row in images.values() if row["status"] == "shipped"]
