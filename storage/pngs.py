@@ -10,6 +10,28 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 RECIPE_CHUNK = "atelier"
+# A1111's sampler names for diffusers' schedulers: Civitai and the web UI's PNG Info parse
+# `Sampler:` by these. The JSON chunk keeps diffusers' class name.
+A1111_SAMPLERS = {
+    "EulerDiscreteScheduler": "Euler",
+    "EulerAncestralDiscreteScheduler": "Euler a",
+    "DPMSolverMultistepScheduler": "DPM++ 2M",
+    "DPMSolverSinglestepScheduler": "DPM++ 2S",
+    "DDIMScheduler": "DDIM",
+    "PNDMScheduler": "PLMS",
+    "LMSDiscreteScheduler": "LMS",
+    "HeunDiscreteScheduler": "Heun",
+    "KDPM2DiscreteScheduler": "DPM2",
+    "KDPM2AncestralDiscreteScheduler": "DPM2 a",
+    "UniPCMultistepScheduler": "UniPC",
+    "LCMScheduler": "LCM",
+    "DDPMScheduler": "DDPM",
+}
+
+
+def a1111_sampler(scheduler: str | None) -> str | None:
+    """A1111's name for a diffusers scheduler; one it has no name for keeps its class name."""
+    return A1111_SAMPLERS.get(scheduler, scheduler) if scheduler else None
 
 
 def a1111_parameters(params: dict[str, Any]) -> str:
@@ -19,7 +41,7 @@ def a1111_parameters(params: dict[str, Any]) -> str:
         lines.append(f"Negative prompt: {params['negative_prompt']}")
     fields = [
         ("Steps", params.get("steps")),
-        ("Sampler", params.get("scheduler")),
+        ("Sampler", a1111_sampler(params.get("scheduler"))),
         ("CFG scale", params.get("guidance")),
         ("Seed", params.get("seed")),
         ("Size", f"{params.get('width')}x{params.get('height')}"),
@@ -32,9 +54,14 @@ def a1111_parameters(params: dict[str, Any]) -> str:
 
 
 def to_png(image: Image.Image, params: dict[str, Any]) -> bytes:
-    """PNG bytes carrying the recipe twice: A1111 `parameters` text and a JSON chunk."""
+    """PNG bytes with a JSON chunk; a generation also gets the A1111 `parameters` text.
+
+    Contact sheets, masks and comparisons are not generations: A1111 readers would show their
+    `parameters` as if they were, so they carry only the JSON (what they show, which tiles).
+    """
     info = PngImagePlugin.PngInfo()
-    info.add_text("parameters", a1111_parameters(params))
+    if "prompt" in params:
+        info.add_text("parameters", a1111_parameters(params))
     info.add_text(RECIPE_CHUNK, json.dumps(params, sort_keys=True))
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG", pnginfo=info)

@@ -127,6 +127,17 @@ def test_png_metadata_reads_back_and_reproduces_the_image(
     )
     assert recipe["seed"] == row.seed and recipe["prompt"] == "a courier, neon"
     assert recipe["model_hash"] == backend.model_hash
+    # A1111 readers parse the sampler by A1111's names; the JSON keeps diffusers' class.
+    assert "Sampler: Euler," in parameters and recipe["scheduler"] == "EulerDiscreteScheduler"
+    assert f"Model hash: {backend.model_hash[:10]}, Model: tiny" in parameters
+    # The contact sheet is not a generation: only the JSON chunk, listing its tiles.
+    job = service.job(1)
+    assert job is not None and job.result is not None
+    sheet = Image.open(io.BytesIO(store.get(job.result["sheet_hash"])))
+    assert "parameters" not in sheet.text  # type: ignore[attr-defined]
+    assert read_png(store.get(job.result["sheet_hash"]))[1]["contact_sheet_of"] == list(
+        range(1, 16)
+    )
     fields = {
         k: recipe[k]
         for k in (

@@ -47,6 +47,19 @@ def test_vary_in_volume_is_a_batch_under_the_images_budget(local: LocalSlack) ->
     thread, numbers = to_volume(local)
     service = local.server.atelier.service
     spent, budget = service.budget_of(1, numbers[0])
+    hero = service.recipes(1)[0].hero_image_id
+    hero_number = next(i.number for i in service.images(1) if i.id == hero)
+    refused = f"#{hero_number} is not a sprint candidate or a volume image"
+    for tried, verb in enumerate(("vary {} subtle", "reroll {}", "regenerate {}"), start=1):
+        slack.say(OPERATOR, CHANNEL, verb.format(hero_number), thread_ts=thread)
+        local.wait(
+            lambda: (
+                len([e for e in slack.ephemerals_for(OPERATOR) if refused in e["text"]]) == tried
+            ),  # noqa: B023 (waited on inside the loop)
+            15,
+            f"refusal {tried}",
+        )
+    assert len(service.images(1)) == 17 + len(numbers)  # nothing was queued or made
     slack.say(
         OPERATOR, CHANNEL, f"vary {numbers[0]} strong x{budget - spent + 1}", thread_ts=thread
     )

@@ -38,7 +38,7 @@ class RerollPlays(UseCases):
         ) as d:
             image = self._image(d.s, d.project, number)
             first = self._root_of(image)
-            _check_rerollable(first)
+            _check_rerollable(image if image.play == Play.LOCK else first)
             warnings = self._spend_budget(d.s, d.project, first)
             job = self._reroll(d, first, 1)
             d.detail = {"image": number, "from": first.number, "job": job.id}
