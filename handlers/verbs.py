@@ -150,11 +150,16 @@ VERBS: dict[str, Verb] = {
         "Director",
     ),
     "sprint": Verb(
-        "`sprint watercolor | flat vector | film photo — a courier at dawn [x20]` — 3–5 styles, 15–30 variations",
+        "`sprint watercolor | flat vector | film photo — a courier at dawn [--ar 16:9] [x20]` — 3–5 styles, 15–30 variations",
         g.sprint,
         lambda c: warn(
             c.service.run_sprint(
-                c.project_id, c.user, c.args["subject"], c.args["styles"], c.args["count"]
+                c.project_id,
+                c.user,
+                c.args["subject"],
+                c.args["styles"],
+                c.args["count"],
+                c.args["ar"],
             ).warnings
         ),
         "Operator",
@@ -169,7 +174,7 @@ VERBS: dict[str, Verb] = {
         "Director",
     ),
     "lock": Verb(
-        "`lock 7 [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N]` — recipe card + hero",
+        "`lock 7 [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [ar 4:5 | size 640x384]` — recipe card + hero",
         g.lock,
         _lock,
         "Operator",

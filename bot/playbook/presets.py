@@ -16,14 +16,25 @@ class ModelPreset:
     guidance: float
     max_size: int
     max_steps: int = 150
+    # Aspect ratios keep about ratio_side² pixels, each side a multiple of `multiple` (what the
+    # UNet's downsampling needs) and at least min_side.
+    ratio_side: int = 512
+    multiple: int = 64
+    min_side: int = 64
 
 
 PRESETS: dict[str, ModelPreset] = {
-    "tiny": ModelPreset("tiny", "sd15", "EulerDiscreteScheduler", 2, 4, 64, 5.0, 512, 50),
-    "sd15": ModelPreset("sd15", "sd15", "DPMSolverMultistepScheduler", 12, 30, 512, 7.0, 1024),
-    "sdxl": ModelPreset("sdxl", "sdxl", "DPMSolverMultistepScheduler", 15, 30, 1024, 6.0, 2048),
+    "tiny": ModelPreset(
+        "tiny", "sd15", "EulerDiscreteScheduler", 2, 4, 64, 5.0, 512, 50, 64, 16, 32
+    ),
+    "sd15": ModelPreset(
+        "sd15", "sd15", "DPMSolverMultistepScheduler", 12, 30, 512, 7.0, 1024, 150, 576
+    ),
+    "sdxl": ModelPreset(
+        "sdxl", "sdxl", "DPMSolverMultistepScheduler", 15, 30, 1024, 6.0, 2048, 150, 1024, 64, 512
+    ),
     "sd-turbo": ModelPreset(
-        "sd-turbo", "turbo", "EulerAncestralDiscreteScheduler", 1, 4, 512, 0.0, 1024, 10
+        "sd-turbo", "turbo", "EulerAncestralDiscreteScheduler", 1, 4, 512, 0.0, 1024, 10, 512
     ),
 }
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 GRID = 3
 
@@ -40,28 +40,32 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 def contact_sheet(
     tiles: Sequence[Tile], *, tile_size: int = 192, columns: int | None = None
 ) -> Image.Image:
-    """Numbered tiles with labels, in a grid: the moodboard or batch at a glance."""
+    """Numbered tiles with labels, in a grid: the moodboard or batch at a glance.
+
+    Tiles keep their aspect: `tile_size` is the width of a box shaped like the first image
+    (16:9 tiles are wide and low); an image of another shape is fitted inside the box.
+    """
     if not tiles:
         raise ValueError("a contact sheet needs at least one tile")
     columns = columns or min(5, len(tiles))
     rows = (len(tiles) + columns - 1) // columns
+    first = tiles[0].image
+    cell = (tile_size, max(1, round(tile_size * first.height / first.width)))
     label_height = max(18, tile_size // 8)
     gap = 6
     sheet = Image.new(
         "RGB",
-        (columns * (tile_size + gap) + gap, rows * (tile_size + label_height + gap) + gap),
+        (columns * (cell[0] + gap) + gap, rows * (cell[1] + label_height + gap) + gap),
         (246, 246, 244),
     )
     draw = ImageDraw.Draw(sheet)
     number_font = _font(max(12, tile_size // 9))
     label_font = _font(max(10, tile_size // 14))
     for position, tile in enumerate(tiles):
-        x = gap + (position % columns) * (tile_size + gap)
-        y = gap + (position // columns) * (tile_size + label_height + gap)
-        sheet.paste(
-            tile.image.convert("RGB").resize((tile_size, tile_size), Image.Resampling.LANCZOS),
-            (x, y),
-        )
+        x = gap + (position % columns) * (cell[0] + gap)
+        y = gap + (position // columns) * (cell[1] + label_height + gap)
+        fitted = ImageOps.contain(tile.image.convert("RGB"), cell, Image.Resampling.LANCZOS)
+        sheet.paste(fitted, (x + (cell[0] - fitted.width) // 2, y + (cell[1] - fitted.height) // 2))
         badge = f"{tile.number}"
         box = draw.textbbox((0, 0), badge, font=number_font)
         width, height = box[2] - box[0] + 10, box[3] - box[1] + 8
@@ -69,7 +73,7 @@ def contact_sheet(
         draw.text((x + 5, y + 4 - box[1]), badge, fill=(255, 255, 255), font=number_font)
         if tile.label:
             label = tile.label if len(tile.label) <= 28 else tile.label[:27] + "…"
-            draw.text((x + 2, y + tile_size + 2), label, fill=(40, 40, 40), font=label_font)
+            draw.text((x + 2, y + cell[1] + 2), label, fill=(40, 40, 40), font=label_font)
     return sheet
 
 

@@ -85,6 +85,10 @@ def sprint(rest: str) -> dict[str, Any]:
     if len(parts) != 2:
         raise UsageError("Separate the styles from the subject with ` — `.")
     styles_text, subject = parts
+    ar = "1:1"
+    named = re.search(r"\s+--ar\s+(\d{1,2}:\d{1,2})\b", subject)
+    if named:
+        ar, subject = named.group(1), subject[: named.start()] + subject[named.end() :]
     count = 15
     match = re.search(r"\s+x(\d{1,3})$", subject)
     if match:
@@ -92,7 +96,7 @@ def sprint(rest: str) -> dict[str, Any]:
     styles = [style.strip() for style in styles_text.split("|") if style.strip()]
     if not subject.strip():
         raise UsageError("Name the subject after the styles.")
-    return {"styles": styles, "subject": subject.strip(), "count": count}
+    return {"styles": styles, "subject": subject.strip(), "count": count, "ar": ar}
 
 
 def rank(rest: str) -> dict[str, Any]:
@@ -106,7 +110,7 @@ def approve(rest: str) -> dict[str, Any]:
     return {"what": what or None}
 
 
-_LOCK_KEYS = ("template", "negative", "seed", "steps", "guidance", "size", "style", "value")
+_LOCK_KEYS = ("template", "negative", "seed", "steps", "guidance", "size", "ar", "style", "value")
 
 
 def _lock_pairs(tokens: list[str]) -> list[tuple[str, str]]:
@@ -127,10 +131,20 @@ def _lock_pairs(tokens: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _size(text: str) -> int | tuple[int, int]:
+    """`size 512` (a square) or `size 640x384`."""
+    if text.isdigit():
+        return int(text)
+    match = re.fullmatch(r"(\d{1,5})\s*[x×]\s*(\d{1,5})", text)
+    if match is None:
+        raise ValueError(text)
+    return int(match.group(1)), int(match.group(2))
+
+
 _LOCK_TYPES: dict[str, Callable[[str], Any]] = {
     "seed": int,
     "steps": int,
-    "size": int,
+    "size": _size,
     "guidance": float,
 }
 
@@ -149,7 +163,8 @@ def lock(rest: str) -> dict[str, Any]:
         try:
             args[key] = _LOCK_TYPES.get(key, str)(value.strip('"“”'))
         except ValueError as error:
-            raise UsageError(f"`{key}` needs a number, not `{value}`.") from error
+            wanted = "a width×height like 640x384" if key == "size" else "a number"
+            raise UsageError(f"`{key}` needs {wanted}, not `{value}`.") from error
     return args
 
 

@@ -499,8 +499,8 @@ RANGES: dict[str, tuple[str, Callable[[Flow, int], object], str]] = {
     ),
     "lock size": (
         "direction",
-        lambda f, n: f.service.lock_recipe(f.project_id, OPERATOR, number=3, size=32),
-        "size must be between 64 and",
+        lambda f, n: f.service.lock_recipe(f.project_id, OPERATOR, number=3, size=24),
+        "size must be between 32 and 512 px a side",
     ),
     "lock guidance": (
         "direction",

@@ -20,12 +20,23 @@ from handlers.verbs import parse
                 "styles": ["watercolor", "flat vector", "film photo"],
                 "subject": "a courier at dawn",
                 "count": 15,
+                "ar": "1:1",
             },
         ),
         (
             "sprint a|b|c -- x y x20",
             "sprint",
-            {"styles": ["a", "b", "c"], "subject": "x y", "count": 20},
+            {"styles": ["a", "b", "c"], "subject": "x y", "count": 20, "ar": "1:1"},
+        ),
+        (
+            "sprint a|b|c — x y --ar 16:9 x20",
+            "sprint",
+            {"styles": ["a", "b", "c"], "subject": "x y", "count": 20, "ar": "16:9"},
+        ),
+        (
+            "lock 7 ar 4:5 size 640x384",
+            "lock",
+            {"number": 7, "ar": "4:5", "size": (640, 384)},
         ),
         (
             "lock #7 template a {subject} at dawn negative blurry, text seed 5",

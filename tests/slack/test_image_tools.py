@@ -14,6 +14,10 @@ def pixels(local: LocalSlack, number: int) -> np.ndarray:
     return np.asarray(read_png(local.server.atelier.store.get(image.file_hash))[0], dtype=np.int16)
 
 
+def refusals(local: LocalSlack, user: str, text: str) -> int:
+    return len([e for e in local.standin.ephemerals_for(user) if text in e["text"]])
+
+
 def test_vary_in_the_sprint_makes_new_candidates_of_that_image(local: LocalSlack) -> None:
     slack = local.standin
     thread = start(local)
@@ -52,13 +56,7 @@ def test_vary_in_volume_is_a_batch_under_the_images_budget(local: LocalSlack) ->
     refused = f"#{hero_number} is not a sprint candidate or a volume image"
     for tried, verb in enumerate(("vary {} subtle", "reroll {}", "regenerate {}"), start=1):
         slack.say(OPERATOR, CHANNEL, verb.format(hero_number), thread_ts=thread)
-        local.wait(
-            lambda: (
-                len([e for e in slack.ephemerals_for(OPERATOR) if refused in e["text"]]) == tried
-            ),  # noqa: B023 (waited on inside the loop)
-            15,
-            f"refusal {tried}",
-        )
+        local.wait(lambda n=tried: refusals(local, OPERATOR, refused) == n, 15, "a refusal")
     assert len(service.images(1)) == 17 + len(numbers)  # nothing was queued or made
     slack.say(
         OPERATOR, CHANNEL, f"vary {numbers[0]} strong x{budget - spent + 1}", thread_ts=thread

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook.aspect import check_size, size_for
 from bot.playbook.plays.base import Outcome, UseCases, in_range
-from bot.playbook.presets import preset_for
+from bot.playbook.presets import ModelPreset, preset_for
 from bot.playbook.recipe import RecipeCard, slot_of
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
@@ -35,6 +36,24 @@ def card_of(recipe: Recipe) -> RecipeCard:
         slot_value=recipe.slot_value,
         negative_prompt=recipe.negative_prompt,
     )
+
+
+def _size(
+    preset: ModelPreset, source: Image | None, size: int | tuple[int, int] | None, ar: str | None
+) -> tuple[int, int]:
+    """The card's size: a ratio, an explicit size, else the source's own (square at least the preset's)."""
+    if ar is not None and size is not None:
+        raise errors.InvalidInput("Give a ratio (`ar 16:9`) or a size (`size 640x384`), not both.")
+    if ar is not None:
+        return size_for(preset, ar)
+    if isinstance(size, int):
+        return size, size
+    if size is not None:
+        return size
+    if source is not None and source.width != source.height:
+        return source.width, source.height
+    side = max(source.width if source else 0, preset.size)
+    return side, side
 
 
 def hero_params(recipe: Recipe, source_id: int | None) -> dict[str, Any]:
@@ -92,7 +111,8 @@ class LockInPlays(UseCases):
         steps: int | None = None,
         guidance: float | None = None,
         seed: int | None = None,
-        size: int | None = None,
+        size: int | tuple[int, int] | None = None,
+        ar: str | None = None,
         style: str | None = None,
         value: str | None = None,
     ) -> Outcome:
@@ -113,15 +133,11 @@ class LockInPlays(UseCases):
             else:
                 template, slot_value = _template(source, template)
             steps = preset.quality_steps if steps is None else steps
-            size = size or max(
-                source.width if source else 0, source.height if source else 0, preset.size
-            )
+            width, height = _size(preset, source, size, ar)
             guidance = preset.guidance if guidance is None else guidance
             in_range("steps", steps, (1, preset.max_steps))
-            in_range("size", size, (64, preset.max_size))
+            check_size(preset, width, height)
             in_range("guidance", guidance, (0, 30))
-            if size % 8:
-                raise errors.InvalidInput(f"size must be a multiple of 8 (got {size}).")
             settings = self._settings(d.s, project.channel_id)
             version = (
                 d.s.scalar(select(func.max(Recipe.version)).where(Recipe.project_id == project.id))
@@ -135,8 +151,8 @@ class LockInPlays(UseCases):
                 scheduler=preset.scheduler,
                 steps=steps,
                 guidance=guidance,
-                width=size,
-                height=size,
+                width=width,
+                height=height,
                 seed=source.seed if seed is None and source else seed,
                 prompt_template=template,
                 slot_name=slot_of(template),

@@ -7,6 +7,7 @@ import secrets
 from sqlalchemy import select
 
 from bot.playbook import errors
+from bot.playbook.aspect import size_for
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.presets import preset_for
 from bot.playbook.roles import Role
@@ -45,7 +46,13 @@ def _check_sprint(subject: str, styles: list[str], count: int) -> None:
 
 class SprintPlays(UseCases):
     def run_sprint(
-        self, project_id: int, user: str, subject: str, styles: list[str], count: int = 15
+        self,
+        project_id: int,
+        user: str,
+        subject: str,
+        styles: list[str],
+        count: int = 15,
+        ar: str = "1:1",
     ) -> Outcome:
         subject = " ".join(subject.split())
         styles = [" ".join(style.split()) for style in styles if style.strip()]
@@ -60,6 +67,7 @@ class SprintPlays(UseCases):
                     "The Director already approved a direction. Turn it into a recipe with `lock`."
                 )
             preset = preset_for(project.model)
+            width, height = size_for(preset, ar)
             base_seed = secrets.randbelow(2**31 - count)
             images = [
                 {
@@ -76,8 +84,8 @@ class SprintPlays(UseCases):
                 "scheduler": preset.scheduler,
                 "steps": preset.draft_steps,
                 "guidance": preset.guidance,
-                "width": preset.size,
-                "height": preset.size,
+                "width": width,
+                "height": height,
             }
             job = self._enqueue(
                 d.s,
@@ -87,7 +95,7 @@ class SprintPlays(UseCases):
                 {"settings": settings, "images": images, "subject": subject, "styles": styles},
             )
             self._start(run, user, d.hat, self.clock())
-            d.detail = {"job": job.id, "count": count, "styles": styles}
+            d.detail = {"job": job.id, "count": count, "styles": styles, "ar": ar}
             return Outcome(project, job)
 
     def rank(self, project_id: int, user: str, numbers: list[int]) -> Ranking:

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook.aspect import parse_size, size_for
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.plays.lock_in import card_of
-from bot.playbook.presets import preset_for
+from bot.playbook.presets import ModelPreset, preset_for
 from bot.playbook.recipe import check_drift, render
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
@@ -77,6 +78,16 @@ def _check_upscalable(images: list[Image], taken: set[int], largest: int) -> Non
             )
 
 
+def _sized(preset: ModelPreset, overrides: dict[str, Any]) -> dict[str, Any]:
+    """`size=640x384` and `ar=16:9` as the width and height they mean, so the drift guard sees them."""
+    overrides = dict(overrides)
+    if "ar" in overrides:
+        overrides["width"], overrides["height"] = size_for(preset, str(overrides.pop("ar")))
+    if "size" in overrides:
+        overrides["width"], overrides["height"] = parse_size(str(overrides.pop("size")))
+    return overrides
+
+
 class VolumePlays(UseCases):
     def run_volume(
         self,
@@ -96,7 +107,7 @@ class VolumePlays(UseCases):
                     "volume waits for that approval (each new recipe version needs its own)."
                 )
             self._require_order(d.s, d.project, Play.VOLUME)
-            check_drift(card_of(recipe), overrides or {})
+            check_drift(card_of(recipe), _sized(preset_for(recipe.model_id), overrides or {}))
             images = [
                 {
                     "prompt": render(recipe.prompt_template, value),
