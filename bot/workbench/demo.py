@@ -48,11 +48,11 @@ def run_demo(out: Path, config: Config) -> Path:
         )
         thread = local.root(CHANNEL)["ts"]
 
-        step("Play 1, concept sprint: 15 variations across 3 styles")
+        step("Play 1, concept sprint: 15 variations across 3 styles, as 16:9 banners")
         slack.say(
             OMAR,
             CHANNEL,
-            "sprint watercolor | flat vector | film photo — a courier cycling at dawn",
+            "sprint watercolor | flat vector | film photo — a courier cycling at dawn --ar 16:9",
             thread_ts=thread,
         )
         board = local.message(CHANNEL, thread, "Moodboard")

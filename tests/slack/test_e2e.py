@@ -78,6 +78,11 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
     shipped = [row for row in images.values() if row["status"] == "shipped"]
     assert len(shipped) == 1 and shipped[0]["kind"] == "upscale" and shipped[0]["alt_text"]
     assert export["recipes"][0]["reproducible"] is True
+    # The campaign is 16:9 banners: every batch is wide, the upscaled final twice as wide.
+    assert {
+        (row["width"], row["height"]) for row in images.values() if row["play"] == "volume"
+    } >= {(80, 48)}
+    assert (shipped[0]["width"], shipped[0]["height"]) == (160, 96)
     assert (
         json.loads((tmp_path / "demo" / "recipe-card.json").read_text())["prompt_template"]
         == "{subject}, film photo"
