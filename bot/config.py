@@ -24,6 +24,8 @@ class Config:
     shutdown_seconds: float = 20.0
     # Slack takes files up to 1 GB; a workspace may set its own lower limit.
     slack_file_limit_mb: float = 1000.0
+    # Pipelines a runner keeps loaded (None: 1 on CUDA, 2 on CPU).
+    max_loaded_models: int | None = None
 
     @classmethod
     def from_env(cls) -> Config:
@@ -41,6 +43,7 @@ class Config:
             slack_timeout=int(env("ATELIER_SLACK_TIMEOUT", "15")),
             shutdown_seconds=float(env("ATELIER_SHUTDOWN_SECONDS", "20")),
             slack_file_limit_mb=float(env("ATELIER_SLACK_FILE_LIMIT_MB", "1000")),
+            max_loaded_models=int(env("ATELIER_MAX_LOADED_MODELS", "0")) or None,
         )
 
     def models(self) -> dict[str, str]:

@@ -166,7 +166,7 @@ def _lazy_backend(config: Config) -> Callable[[str], Any]:
     def backend_for(model: str) -> Any:
         from bot.runner.diffusion import registered_backend
 
-        return registered_backend(config.models(), config.device)(model)
+        return registered_backend(config.models(), config.device, config.max_loaded_models)(model)
 
     return backend_for
 

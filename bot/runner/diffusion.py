@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -68,6 +69,11 @@ class DiffusersBackend:
                 "hash": self.model_hash[:12],
             },
         )
+
+    def wait_idle(self) -> None:
+        """Return once no batch is running on this pipeline."""
+        with self._lock:
+            pass
 
     def _use_scheduler(self, name: str) -> None:
         current = type(self.base.scheduler).__name__
@@ -189,14 +195,46 @@ def _steps_for(steps: int, strength: float) -> int:
     return max(steps, int(1 / max(strength, 0.01)) + 1)
 
 
-_backends: dict[tuple[str, str], DiffusersBackend] = {}
-_backends_lock = threading.Lock()
+class LoadedModels:
+    """The pipelines one process holds: at most `limit`, the least recently used dropped first.
+
+    A job for a model not loaded waits for its load. Dropping a pipeline waits for the batch
+    it is running (its GPU lock), so no job loses its model mid-batch; a job still holding the
+    dropped one finishes with it, and its memory is freed when the job lets go.
+    """
+
+    def __init__(self, load: Callable[[str, str], DiffusersBackend]) -> None:
+        self._load = load
+        self._loaded: OrderedDict[tuple[str, str], DiffusersBackend] = OrderedDict()
+        self._lock = threading.Lock()
+        self.limit: int | None = None  # None: 1 on CUDA, 2 on CPU
+
+    def get(self, model: str, device: str = "auto") -> DiffusersBackend:
+        key = (model, device)
+        with self._lock:
+            if key in self._loaded:
+                self._loaded.move_to_end(key)
+                return self._loaded[key]
+            limit = self.limit or (1 if pick_device(device).type == "cuda" else 2)
+            while len(self._loaded) >= limit:
+                old_key, old = self._loaded.popitem(last=False)
+                old.wait_idle()
+                log.info("model unloaded", extra={"model": old.model_id, "limit": limit})
+                del old
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+            self._loaded[key] = self._load(model, device)
+            return self._loaded[key]
+
+
+_models = LoadedModels(DiffusersBackend)
 
 
 def registered_backend(
-    models: dict[str, str], device: str = "auto"
+    models: dict[str, str], device: str = "auto", max_loaded: int | None = None
 ) -> Callable[[str], DiffusersBackend]:
     """Load jobs' models by name, only the names this runner's operator registered."""
+    _models.limit = max_loaded
 
     def load(name: str) -> DiffusersBackend:
         if name not in models:
@@ -210,9 +248,5 @@ def registered_backend(
 
 
 def backend_for(model: str, device: str = "auto") -> DiffusersBackend:
-    """One loaded base pipeline per model per process."""
-    with _backends_lock:
-        key = (model, device)
-        if key not in _backends:
-            _backends[key] = DiffusersBackend(model, device)
-        return _backends[key]
+    """The process's pipeline for a model, loaded on first use (see LoadedModels)."""
+    return _models.get(model, device)
