@@ -242,13 +242,24 @@ class Dispatcher:
             if not cursor:
                 return None
 
-    def upload(self, message: OutboxMessage, digest: str, filename: str, title: str) -> str:
-        """Upload once per outbox message (files_upload_v2); a retry reuses the file."""
+    def upload(
+        self,
+        message: OutboxMessage,
+        digest: str,
+        filename: str,
+        title: str,
+        **share: Any,
+    ) -> str:
+        """Upload once per outbox message (files_upload_v2); a retry reuses the file.
+
+        With `share` (channel, thread_ts, initial_comment) the file is posted in the thread,
+        where everyone in the channel can open it; without, it is shown by image blocks only.
+        """
         uploaded = dict(message.result or {})
         if digest in uploaded:
             return str(uploaded[digest])
         response = self.client.files_upload_v2(
-            content=self.store.get(digest), filename=filename, title=title
+            content=self.store.get(digest), filename=filename, title=title, **share
         )
         file_id = str(response["file"]["id"])
         message.result = {**uploaded, digest: file_id}

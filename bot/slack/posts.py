@@ -175,10 +175,17 @@ def ship_pack(d: Dispatcher, message: OutboxMessage, project: Project | None) ->
             f"fetch it from the image store: `{where}` ({summary})."
         )
         return post_in_thread(d, message, project, text)
-    file_id = d.upload(message, d.store.put(pack), name, f"Ship pack, project {project.id}")
-    link = d.client.files_info(file=file_id)["file"]["permalink"]
-    text = f":package: Ship pack for project {project.id}: <{link}|{name}>, {summary} ({size})."
-    return post_in_thread(d, message, project, text, [blocks.section(text)], kind="ship_pack")
+    text = f":package: Ship pack for project {project.id}: {summary} ({size})."
+    file_id = d.upload(
+        message,
+        d.store.put(pack),
+        name,
+        f"Ship pack, project {project.id}",
+        channel=project.channel_id,
+        thread_ts=project.thread_ts,
+        initial_comment=text,
+    )
+    return {"file": file_id}
 
 
 def repair(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:

@@ -1085,4 +1085,5 @@ def _mimetype(filename: str) -> str:
         "gif": "image/gif",
         "webp": "image/webp",
         "txt": "text/plain",
+        "zip": "application/zip",
     }.get(ext, "application/octet-stream")

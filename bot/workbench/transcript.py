@@ -68,7 +68,6 @@ class Transcript:
     def __init__(self, standin: SlackStandIn, names: dict[str, str]) -> None:
         self.standin = standin
         self.names = {standin.bot_user_id: "Atelier", **names}
-        self.files: Path | None = None  # where write_html copies files the page shows or links
 
     def name(self, user: str | None) -> str:
         return self.names.get(user or "", user or "someone")
@@ -82,25 +81,12 @@ class Transcript:
             lambda m: f"<b>@{html.escape(self.name(m.group(1)))}</b>",
             out,
         )
-        out = re.sub(r"&lt;(https?://[^|&]+)\|([^&]+)&gt;", self._link, out)
+        out = re.sub(r"&lt;(https?://[^|&]+)\|([^&]+)&gt;", r'<a href="\1">\2</a>', out)
         out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
         out = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"<b>\1</b>", out)
         out = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"<i>\1</i>", out)
         out = re.sub(r":([a-z0-9_+-]+):", lambda m: EMOJI.get(m.group(1), m.group(0)), out)
         return out.replace("\n", "<br>")
-
-    def _link(self, match: re.Match[str]) -> str:
-        """A link; one to a file in the stand-in (a ship pack) points at its copy beside the page."""
-        url, label = match.group(1), match.group(2)
-        prefix = f"{self.standin.base_url}/files/"
-        if self.files is not None and url.startswith(prefix):
-            file_id = url[len(prefix) :].split("/")[0]
-            stored = self.standin.ws.files.get(file_id)
-            if stored is not None and stored.get("complete"):
-                name = f"{file_id}-{re.sub(r'[^A-Za-z0-9._-]', '_', stored['name'])}"
-                (self.files / name).write_bytes(stored["data"])
-                url = f"files/{name}"
-        return f'<a href="{url}">{label}</a>'
 
     def mrkdwn_text(self, text: str) -> str:
         out = re.sub(r"<@([A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + self.name(m.group(1)), text)
@@ -111,7 +97,6 @@ class Transcript:
     def write_html(self, channel: str, out: Path, title: str = "Atelier demo") -> Path:
         files = out / "files"
         files.mkdir(parents=True, exist_ok=True)
-        self.files = files
         parts = [
             f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>",
             f"<header># {html.escape(channel.lower())} — {html.escape(title)}</header><main>",
@@ -173,6 +158,8 @@ class Transcript:
             return "<div class='context'>(file unavailable)</div>"
         name = f"{file_id}-{re.sub(r'[^A-Za-z0-9._-]', '_', stored['name'])}"
         (files / name).write_bytes(stored["data"])
+        if not str(stored.get("mimetype", "")).startswith("image/"):
+            return f"<div class='file'>📦 <a href='files/{name}'>{html.escape(stored['name'])}</a></div>"
         return f"<div class='imgblock'><img src='files/{name}' alt='{html.escape(title)}'><div class='imgtitle'>{html.escape(title)}</div></div>"
 
     def _state(self, message: dict[str, Any]) -> dict[str, Any]:

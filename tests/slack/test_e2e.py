@@ -52,7 +52,7 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
     files = sorted(path.name for path in (tmp_path / "demo" / "files").iterdir())
     assert len(files) == 11
     (pack,) = [name for name in files if name.endswith("-ship-pack.zip")]
-    assert f'href="files/{pack}"' in html
+    assert f"href='files/{pack}'" in html
     finals = [n for n in zipfile.ZipFile(tmp_path / "demo" / "files" / pack).namelist()]
     assert len([n for n in finals if n.startswith("finals/")]) == 1
     for text in (

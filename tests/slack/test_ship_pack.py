@@ -30,8 +30,9 @@ def pack_in_thread(local: LocalSlack, thread: str, after: int = 0) -> tuple[dict
         60,
         "the ship pack",
     )[0]
-    file_id = str(posted["text"]).split("/files/")[1].split("/")[0]
-    return posted, local.standin.ws.files[file_id]["data"]
+    (shared,) = posted["files"]
+    assert shared["name"] == "atelier-p1-ship-pack.zip"
+    return posted, local.standin.ws.files[shared["id"]]["data"]
 
 
 def test_ship_posts_one_zip_of_the_cleared_finals_and_their_record(
