@@ -10,6 +10,15 @@ from dotenv import load_dotenv
 SLACK_API_URL = "https://slack.com/api/"
 
 
+def model_name(entry: str) -> str:
+    """`sd15` for `sd15=/p` or `sd15@sd15=/p`; a bare path's folder or file name without suffix."""
+    head, equals, _ = entry.partition("=")
+    if equals:
+        return head.partition("@")[0].strip()
+    last = entry.rstrip("/").rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[0] if last.endswith((".safetensors", ".ckpt")) else last
+
+
 @dataclass(frozen=True)
 class Config:
     slack_bot_token: str | None
@@ -38,7 +47,7 @@ class Config:
             slack_api_url=env("SLACK_API_URL", SLACK_API_URL),
             database_url=env("ATELIER_DATABASE_URL", "sqlite:///atelier.db"),
             image_store=env("ATELIER_IMAGE_STORE", "./atelier-images"),
-            model=env("ATELIER_MODEL", "tiny"),
+            model=env("ATELIER_MODELS") or env("ATELIER_MODEL", "tiny"),
             device=env("ATELIER_DEVICE", "auto"),
             slack_timeout=int(env("ATELIER_SLACK_TIMEOUT", "15")),
             shutdown_seconds=float(env("ATELIER_SHUTDOWN_SECONDS", "20")),
@@ -49,15 +58,23 @@ class Config:
     def models(self) -> dict[str, str]:
         """The model names a channel may pick, each with what the runner loads for it.
 
-        `tiny`, and ATELIER_MODEL's name: `sd15` for `sd15=/models/sd15`, the folder's own name
-        for a bare folder. A channel names a model; it never names a path.
+        ATELIER_MODELS lists them, comma-separated: `sd15=/models/v1-5.safetensors,
+        brand-xl@sdxl=/models/brandXL.safetensors, turbo=/models/sd-turbo/`; a bare path is named
+        by its folder or file. `tiny` is always there. A channel names a model, never a path.
         """
         registered = {"tiny": "tiny"}
-        spec = self.model.strip()
-        if spec and spec != "tiny":
-            name = spec.partition("=")[0] if "=" in spec else spec.rstrip("/").rsplit("/", 1)[-1]
-            registered[name] = spec
+        for entry in (part.strip() for part in self.model.split(",")):
+            if entry and entry != "tiny":
+                registered[model_name(entry)] = entry
         return registered
+
+    def families(self) -> dict[str, str]:
+        """The family an entry names with `@` (`brand-xl@sdxl=…`); the rest go by their name."""
+        return {
+            name: entry.partition("=")[0].partition("@")[2]
+            for name, entry in self.models().items()
+            if "@" in entry.partition("=")[0]
+        }
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""

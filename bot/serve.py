@@ -96,7 +96,7 @@ class Server:
         engine = make_engine(config.database_url)
         migrate(engine)
         sessions = make_sessions(engine)
-        service = PlaybookService(sessions, models=config.models())
+        service = PlaybookService(sessions, models=config.models(), families=config.families())
         index = MessageIndex(sessions)
         store = ImageStore(config.image_store)
         client = make_client(config)

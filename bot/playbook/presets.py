@@ -33,14 +33,33 @@ PRESETS: dict[str, ModelPreset] = {
     "sdxl": ModelPreset(
         "sdxl", "sdxl", "DPMSolverMultistepScheduler", 15, 30, 1024, 6.0, 2048, 150, 1024, 64, 512
     ),
+    "sd2": ModelPreset(
+        "sd2", "sd2", "DPMSolverMultistepScheduler", 12, 30, 768, 7.0, 1536, 150, 768
+    ),
     "sd-turbo": ModelPreset(
         "sd-turbo", "turbo", "EulerAncestralDiscreteScheduler", 1, 4, 512, 0.0, 1024, 10, 512
+    ),
+    "sdxl-turbo": ModelPreset(
+        "sdxl-turbo", "sdxl-turbo", "EulerAncestralDiscreteScheduler", 1, 4, 512, 0.0, 1024, 10, 512
     ),
 }
 
 
-def preset_for(model: str) -> ModelPreset:
-    """A preset by name; a local folder path gets SD-1.5 defaults unless its name says otherwise."""
+# The families ATELIER_MODELS may name with `@` (`brand-xl@sdxl=…`), and their presets.
+FAMILIES = {
+    "tiny": "tiny",
+    "sd15": "sd15",
+    "sd2": "sd2",
+    "sdxl": "sdxl",
+    "turbo": "sd-turbo",
+    "sdxl-turbo": "sdxl-turbo",
+}
+
+
+def preset_for(model: str, family: str | None = None) -> ModelPreset:
+    """A preset by family when one is named, else by the model's name; SD-1.5 unless it says otherwise."""
+    if family in FAMILIES:
+        return PRESETS[FAMILIES[family]]
     if model in PRESETS:
         return PRESETS[model]
     lowered = model.lower()

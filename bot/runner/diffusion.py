@@ -18,7 +18,7 @@ from diffusers.utils import logging as diffusers_logging
 from PIL import Image, ImageChops, ImageFilter
 from transformers.utils import logging as transformers_logging
 
-from bot.runner import models
+from bot.runner import checkpoints, models
 from bot.runner.backend import GenTask, OutOfMemory
 from bot.runner.jobs import JobError
 
@@ -52,7 +52,11 @@ class DiffusersBackend:
         self.model_hash = models.weights_hash(ref.path)
         self.device = pick_device(device)
         self.dtype = pick_dtype(self.device)
-        self.base: Any = AutoPipelineForText2Image.from_pretrained(ref.path, dtype=self.dtype)
+        self.base: Any = (
+            checkpoints.load_pipeline(ref.path, ref.family or "sd15", self.dtype)
+            if ref.single_file
+            else AutoPipelineForText2Image.from_pretrained(ref.path, dtype=self.dtype)
+        )
         self.base.set_progress_bar_config(disable=True)
         self.base.to(self.device)
         self.img2img = AutoPipelineForImage2Image.from_pipe(self.base)
@@ -240,9 +244,13 @@ def registered_backend(
         if name not in models:
             raise JobError(
                 f"the model `{name}` is not registered on this runner; its operator registers "
-                f"models with ATELIER_MODEL (registered: {', '.join(sorted(models))})"
+                f"models with ATELIER_MODELS (registered: {', '.join(sorted(models))})"
             )
-        return backend_for(models[name], device)
+        try:
+            return backend_for(models[name], device)
+        except checkpoints.CheckpointError as error:
+            log.error("model not loaded", extra={"model": name, "error": str(error)})
+            raise JobError(f"the model `{name}` could not be loaded: {error.reason}") from error
 
     return load
 

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from bot.playbook.presets import ModelPreset, preset_for
+from bot.runner import checkpoints
 
 TINY_INIT_SEED = 1234
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".txt")
@@ -28,6 +29,11 @@ class ModelRef:
     model_id: str
     path: Path
     preset: ModelPreset
+    family: str | None = None  # set for a single-file checkpoint (a folder says its own class)
+
+    @property
+    def single_file(self) -> bool:
+        return self.path.is_file()
 
 
 def cache_dir() -> Path:
@@ -37,16 +43,20 @@ def cache_dir() -> Path:
 
 
 def resolve(model: str) -> ModelRef:
-    """`tiny`, a local diffusers folder, or `sd15=/path`, `sdxl=/path`, `sd-turbo=/path`."""
+    """`tiny`, or an ATELIER_MODELS entry: `name[@family]=path`, the path a diffusers folder or a
+    single `.safetensors` file (a bare path is named by its folder or file)."""
     if model == "tiny":
         path = cache_dir() / "tiny"
         if not (path / "model_index.json").exists():
             build_tiny(path)
         return ModelRef("tiny", path, preset_for("tiny"))
-    name, _, folder = model.partition("=")
+    head, _, folder = model.partition("=")
     if not folder:
-        name, folder = Path(model).expanduser().name, model
+        head, folder = Path(model).expanduser().stem, model
+    name, _, family = head.partition("@")
     path = Path(folder).expanduser()
+    if path.is_file() or path.suffix in (".safetensors", ".ckpt"):
+        return _single_file(name, family or None, path)
     if not (path / "model_index.json").exists():
         raise ModelNotFound(
             f"ATELIER_MODEL={model!r} is not a preset or a local diffusers folder (no model_index.json "
@@ -57,8 +67,24 @@ def resolve(model: str) -> ModelRef:
     return ModelRef(name, path, preset_for(name))
 
 
+def _single_file(name: str, family: str | None, path: Path) -> ModelRef:
+    if not path.is_file():
+        raise checkpoints.CheckpointError(
+            "the checkpoint file is missing on this runner; put it back, or fix ATELIER_MODELS",
+            path,
+        )
+    checkpoints.check_suffix(path)
+    family = family or checkpoints.family_of(path)
+    return ModelRef(name, path, preset_for(name, family), family)
+
+
 def weights_hash(path: Path) -> str:
-    """sha256 over every weight and config file, cached beside them by size and mtime."""
+    """sha256 over every weight and config file, cached beside them by size and mtime.
+
+    A single file's hash is its own sha256 (A1111's model hash is its first 10 hex digits).
+    """
+    if path.is_file():
+        return checkpoints.file_hash(path, cache_dir())
     files = sorted(
         p
         for p in path.rglob("*")

@@ -11,7 +11,6 @@ from PIL import Image, UnidentifiedImageError
 from slack_sdk.errors import SlackApiError
 
 from bot.playbook.errors import InvalidInput
-from bot.playbook.presets import preset_for
 from bot.playbook.roles import Role
 from bot.slack.blocks import escape
 from bot.slack.context import Atelier
@@ -136,7 +135,7 @@ def record_editor_upload(
 ) -> None:
     """A file from the assigned editor becomes the image's next version."""
     original = atelier.service.editor_image(project.id, user, number)  # refused before download
-    largest = preset_for(project.model).max_size
+    largest = atelier.service.preset(project.model).max_size
     picture = fetch_upload(atelier, files[0], (largest, largest))
     # Only the lineage: the editor's Slack id and file name stay in Atelier, not in the PNG.
     digest = atelier.store.put(to_png(picture.convert("RGB"), {"edited_from": original.number}))

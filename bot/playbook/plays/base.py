@@ -9,7 +9,7 @@ nothing was committed, or the audit entry carries the request's key and `applied
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook import errors
+from bot.playbook.presets import ModelPreset, preset_for
 from bot.playbook.roles import Role, Roles
 from bot.playbook.sequence import Play, PlayStatus, earlier, info
 from storage import channels, outbox, queries, queue
@@ -103,11 +104,17 @@ class UseCases:
         *,
         clock: Callable[[], datetime] = utcnow,
         models: Iterable[str] = ("tiny",),
+        families: Mapping[str, str] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         # The model names a channel may pick (the runners' registry); never a path.
         self.models = tuple(models)
+        self.families = dict(families or {})
+
+    def preset(self, model: str) -> ModelPreset:
+        """A registered model's preset: by the family its entry names, else by its name."""
+        return preset_for(model, self.families.get(model))
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.playbook import errors
 from bot.playbook.aspect import check_size, size_for
 from bot.playbook.plays.base import Outcome, UseCases, in_range
-from bot.playbook.presets import ModelPreset, preset_for
+from bot.playbook.presets import ModelPreset
 from bot.playbook.recipe import RecipeCard, slot_of
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
@@ -127,7 +127,7 @@ class LockInPlays(UseCases):
         ) as d:
             project = d.project
             source = self._lock_source(d.s, project, number, template)
-            preset = preset_for(project.model)
+            preset = self.preset(project.model)
             if source is None:
                 template, slot_value = _without_image(template, value, style)
             else:

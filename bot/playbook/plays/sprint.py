@@ -9,7 +9,6 @@ from sqlalchemy import select
 from bot.playbook import errors
 from bot.playbook.aspect import size_for
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
-from bot.playbook.presets import preset_for
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import Image, Ranking
@@ -66,7 +65,7 @@ class SprintPlays(UseCases):
                 raise errors.OutOfOrder(
                     "The Director already approved a direction. Turn it into a recipe with `lock`."
                 )
-            preset = preset_for(project.model)
+            preset = self.preset(project.model)
             width, height = size_for(preset, ar)
             base_seed = secrets.randbelow(2**31 - count)
             images = [

@@ -13,7 +13,7 @@ from bot.playbook import errors
 from bot.playbook.aspect import parse_size, size_for
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.plays.lock_in import card_of
-from bot.playbook.presets import ModelPreset, preset_for
+from bot.playbook.presets import ModelPreset
 from bot.playbook.recipe import check_drift, render
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
@@ -107,7 +107,7 @@ class VolumePlays(UseCases):
                     "volume waits for that approval (each new recipe version needs its own)."
                 )
             self._require_order(d.s, d.project, Play.VOLUME)
-            check_drift(card_of(recipe), _sized(preset_for(recipe.model_id), overrides or {}))
+            check_drift(card_of(recipe), _sized(self.preset(recipe.model_id), overrides or {}))
             images = [
                 {
                     "prompt": render(recipe.prompt_template, value),
@@ -202,7 +202,7 @@ class VolumePlays(UseCases):
     def _keepers(self, s: Session, project: Project, numbers: list[int] | None) -> list[Image]:
         """The keepers named, or every volume keeper not upscaled yet, within the model's size."""
         taken = self._upscaled_or_queued(s, project)
-        largest = preset_for(project.model).max_size
+        largest = self.preset(project.model).max_size
         if numbers:
             images = [self._image(s, project, number) for number in numbers]
             _check_upscalable(images, taken, largest)

@@ -1,0 +1,93 @@
+"""Bring your own model (#11): ATELIER_MODELS, single-file checkpoints offline, and refusals."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from bot.config import Config
+from bot.runner import models
+from bot.runner.backend import GenTask
+from bot.runner.diffusion import backend_for, registered_backend
+from bot.runner.jobs import JobError
+from bot.runner.worker import Worker
+from storage.pngs import read_png, to_png
+from tests.runner.ldm_layout import write_single_file
+
+TASK = GenTask(
+    "a courier at dawn, watercolor", "blurry", 7, 4, 5.0, 64, 64, "EulerDiscreteScheduler"
+)
+
+
+def config(models_env: str) -> Config:
+    return Config(None, None, None, "", "", "", models_env, "cpu")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model written the way A1111 and ComfyUI keep models: one original-layout file."""
+    from diffusers import StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline.from_pretrained(models.resolve("tiny").path, dtype=torch.float32)
+    path = tmp_path_factory.mktemp("models") / "tiny-brand.safetensors"
+    write_single_file(pipe, path)
+    return path
+
+
+def test_atelier_models_names_several_models_and_their_families() -> None:
+    registry = config(
+        "sd15=/models/v1-5-pruned.safetensors, brand-xl@sdxl=/models/brandXL.safetensors,"
+        " /models/sd-turbo/, /models/dreamshaper_8.safetensors"
+    )
+    assert registry.models() == {
+        "tiny": "tiny",
+        "sd15": "sd15=/models/v1-5-pruned.safetensors",
+        "brand-xl": "brand-xl@sdxl=/models/brandXL.safetensors",
+        "sd-turbo": "/models/sd-turbo/",
+        "dreamshaper_8": "/models/dreamshaper_8.safetensors",
+    }
+    assert registry.families() == {"brand-xl": "sdxl"}
+
+
+def test_a_single_file_renders_the_same_pixels_as_its_folder(checkpoint: Path) -> None:
+    registry = config(f"brand={checkpoint}").models()
+    single = registered_backend(registry, "cpu")("brand")
+    folder = backend_for("tiny", "cpu")
+    assert models.resolve(registry["brand"]).family == "tiny"  # read from the checkpoint's keys
+    ours, theirs = single.text_to_image([TASK])[0], folder.text_to_image([TASK])[0]
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+    # Its weights hash is the file's sha256; the PNG says so the way A1111 does.
+    assert single.model_hash == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    parameters = read_png(to_png(ours, Worker.png_params(TASK, single)))[0].text["parameters"]
+    assert f"Model hash: {single.model_hash[:10]}, Model: brand" in parameters
+
+
+@pytest.mark.parametrize(
+    ("write", "entry", "why"),
+    [
+        (None, "gone=/nowhere/gone.safetensors", "missing on this runner"),
+        (b"not a checkpoint at all", "broken={path}", "cannot be read"),
+        ("odd", "odd={path}", "no family Atelier knows"),
+        (b"", "legacy={path}.ckpt", "runs code when loaded"),
+        ("odd", "brand-xl@sdxl={path}", "no offline configs for single-file sdxl"),
+    ],
+)
+def test_a_checkpoint_that_cannot_load_fails_its_job_with_the_reason(
+    tmp_path: Path, write: bytes | str | None, entry: str, why: str
+) -> None:
+    path = tmp_path / "model.safetensors"
+    if isinstance(write, bytes):
+        path.write_bytes(write)
+        (tmp_path / "model.safetensors.ckpt").write_bytes(write)
+    elif write == "odd":
+        save_file({"some.other.weight": torch.zeros(2, 2)}, str(path))
+    name = entry.partition("=")[0].partition("@")[0]
+    load = registered_backend(config(entry.format(path=path)).models(), "cpu")
+    with pytest.raises(JobError, match=why) as refused:
+        load(name)
+    assert str(tmp_path) not in str(refused.value)  # the thread gets the reason, not the path
