@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(if $(wildcard $(TORCH_FIND_LINKS)),--find-links $(TORCH_FIND_LINKS)) "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[runner,dev]"
+	# CLIP's BPE merges for single-file SD checkpoints; only that file is read (no torchvision).
+	$(BIN)/pip install -q --no-deps "open_clip_torch>=2.20"
 	touch $(STAMP)
 
 install: $(STAMP)

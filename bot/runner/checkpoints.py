@@ -76,14 +76,19 @@ def config_folder(family: str, path: Path) -> Path:
         from bot.runner import models
 
         return models.resolve("tiny").path
-    shipped = Path(__file__).parent / "configs" / family
-    if not (shipped / "model_index.json").exists():
+
+    from bot.runner import families, models
+
+    if family not in families.FAMILIES:
         raise CheckpointError(
             f"Atelier has no offline configs for single-file {family} checkpoints yet; load this "
             "model as a diffusers folder (a `model_index.json` folder) instead",
             path,
         )
-    return shipped
+    try:
+        return families.write_configs(family, models.cache_dir() / "configs" / family)
+    except families.MissingTokenizer as error:
+        raise CheckpointError(str(error), path) from error
 
 
 def load_pipeline(path: Path, family: str, dtype: Any) -> Any:

@@ -91,3 +91,32 @@ def test_a_checkpoint_that_cannot_load_fails_its_job_with_the_reason(
     with pytest.raises(JobError, match=why) as refused:
         load(name)
     assert str(tmp_path) not in str(refused.value)  # the thread gets the reason, not the path
+
+
+def test_sd15_single_files_are_read_with_sd15s_own_configs_and_tokenizer(tmp_path: Path) -> None:
+    """Built from the shipped configs on the meta device: SD-1.5's published sizes exactly."""
+    from accelerate import init_empty_weights
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    from bot.runner.families import write_configs
+
+    folder = write_configs("sd15", tmp_path / "sd15")
+    with init_empty_weights():
+        unet = UNet2DConditionModel.from_config(UNet2DConditionModel.load_config(folder / "unet"))
+        vae = AutoencoderKL.from_config(AutoencoderKL.load_config(folder / "vae"))
+        text = CLIPTextModel(CLIPTextConfig.from_pretrained(folder / "text_encoder"))
+    sizes = [sum(p.numel() for p in m.parameters()) for m in (unet, vae, text)]
+    assert sizes == [859_520_964, 83_653_863, 123_060_480]
+    tokenizer = CLIPTokenizer.from_pretrained(folder / "tokenizer")
+    assert len(tokenizer) == 49408
+    ids = tokenizer("a photograph of an astronaut riding a horse").input_ids
+    assert ids == [49406, 320, 8853, 539, 550, 18376, 6765, 320, 4558, 49407]
+    # And an SD-1.5 checkpoint is told apart by its keys (the widths of its cross-attention).
+    keys = {
+        "cond_stage_model.transformer.text_model.embeddings.position_embedding.weight": (77, 768),
+        "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": (320, 768),
+    }
+    path = tmp_path / "v1-5.safetensors"
+    save_file({k: torch.zeros(shape) for k, shape in keys.items()}, str(path))
+    assert models.resolve(f"sd15={path}").family == "sd15"
