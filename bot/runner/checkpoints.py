@@ -79,6 +79,7 @@ def config_folder(family: str, path: Path) -> Path:
 
     from bot.runner import families, models
 
+    family = {"sdxl-turbo": "sdxl", "turbo": "sd2"}.get(family, family)  # same architectures
     if family not in families.FAMILIES:
         raise CheckpointError(
             f"Atelier has no offline configs for single-file {family} checkpoints yet; load this "

@@ -89,6 +89,60 @@ SD15_INDEX: dict[str, Any] = {
     "unet": ["diffusers", "UNet2DConditionModel"],
     "vae": ["diffusers", "AutoencoderKL"],
 }
+SDXL_UNET: dict[str, Any] = {
+    "_class_name": "UNet2DConditionModel",
+    "sample_size": 128,
+    "in_channels": 4,
+    "out_channels": 4,
+    "layers_per_block": 2,
+    "block_out_channels": [320, 640, 1280],
+    "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+    "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+    "transformer_layers_per_block": [1, 2, 10],
+    "attention_head_dim": [5, 10, 20],
+    "cross_attention_dim": 2048,
+    "use_linear_projection": True,
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 256,
+    "projection_class_embeddings_input_dim": 2816,
+    "norm_num_groups": 32,
+}
+CLIP_BIGG_TEXT: dict[str, Any] = {
+    "architectures": ["CLIPTextModelWithProjection"],
+    "model_type": "clip_text_model",
+    "vocab_size": 49408,
+    "hidden_size": 1280,
+    "intermediate_size": 5120,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 20,
+    "max_position_embeddings": 77,
+    "hidden_act": "gelu",
+    "projection_dim": 1280,
+    "bos_token_id": 0,
+    "eos_token_id": 2,
+    "pad_token_id": 1,
+}
+SDXL_SCHEDULER: dict[str, Any] = {
+    "_class_name": "EulerDiscreteScheduler",
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "num_train_timesteps": 1000,
+    "steps_offset": 1,
+    "timestep_spacing": "leading",
+    "prediction_type": "epsilon",
+}
+SDXL_INDEX: dict[str, Any] = {
+    "_class_name": "StableDiffusionXLPipeline",
+    "force_zeros_for_empty_prompt": True,
+    "scheduler": ["diffusers", "EulerDiscreteScheduler"],
+    "text_encoder": ["transformers", "CLIPTextModel"],
+    "text_encoder_2": ["transformers", "CLIPTextModelWithProjection"],
+    "tokenizer": ["transformers", "CLIPTokenizer"],
+    "tokenizer_2": ["transformers", "CLIPTokenizer"],
+    "unet": ["diffusers", "UNet2DConditionModel"],
+    "vae": ["diffusers", "AutoencoderKL"],
+}
 FAMILIES: dict[str, dict[str, dict[str, Any]]] = {
     "sd15": {
         "model_index.json": SD15_INDEX,
@@ -97,6 +151,19 @@ FAMILIES: dict[str, dict[str, dict[str, Any]]] = {
         "text_encoder/config.json": CLIP_L_TEXT,
         "scheduler/scheduler_config.json": SD15_SCHEDULER,
     },
+    "sdxl": {
+        "model_index.json": SDXL_INDEX,
+        "unet/config.json": SDXL_UNET,
+        "vae/config.json": {**SD_VAE, "scaling_factor": 0.13025, "force_upcast": True},
+        "text_encoder/config.json": CLIP_L_TEXT,
+        "text_encoder_2/config.json": CLIP_BIGG_TEXT,
+        "scheduler/scheduler_config.json": SDXL_SCHEDULER,
+    },
+}
+# SDXL's second tokenizer is CLIP's, padding with "!" as OpenCLIP did.
+TOKENIZERS = {
+    "sd15": {"tokenizer": "<|endoftext|>"},
+    "sdxl": {"tokenizer": "<|endoftext|>", "tokenizer_2": "!"},
 }
 
 
@@ -114,7 +181,8 @@ def write_configs(family: str, folder: Path) -> Path:
         target = staging / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(config, indent=2))
-    clip_tokenizer(staging / "tokenizer")
+    for name, pad in TOKENIZERS[family].items():
+        clip_tokenizer(staging / name, pad)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging.rename(folder)
     return folder
@@ -144,7 +212,7 @@ def _byte_order() -> list[str]:
     return [chr(byte) for byte in printable] + [chr(256 + n) for n in range(len(rest))]
 
 
-def clip_tokenizer(folder: Path) -> None:
+def clip_tokenizer(folder: Path, pad: str = "<|endoftext|>") -> None:
     """CLIP ViT-L/14's tokenizer files (49,408 tokens), as transformers' CLIPTokenizer reads them."""
     merges = _bpe_merges()
     symbols = _byte_order()
@@ -162,7 +230,7 @@ def clip_tokenizer(folder: Path) -> None:
                 "bos_token": "<|startoftext|>",
                 "eos_token": "<|endoftext|>",
                 "unk_token": "<|endoftext|>",
-                "pad_token": "<|endoftext|>",
+                "pad_token": pad,
             }
         )
     )

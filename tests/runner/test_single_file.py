@@ -74,7 +74,7 @@ def test_a_single_file_renders_the_same_pixels_as_its_folder(checkpoint: Path) -
         (b"not a checkpoint at all", "broken={path}", "cannot be read"),
         ("odd", "odd={path}", "no family Atelier knows"),
         (b"", "legacy={path}.ckpt", "runs code when loaded"),
-        ("odd", "brand-xl@sdxl={path}", "no offline configs for single-file sdxl"),
+        ("odd", "turbo@turbo={path}", "no offline configs for single-file sd2"),
     ],
 )
 def test_a_checkpoint_that_cannot_load_fails_its_job_with_the_reason(
@@ -120,3 +120,25 @@ def test_sd15_single_files_are_read_with_sd15s_own_configs_and_tokenizer(tmp_pat
     path = tmp_path / "v1-5.safetensors"
     save_file({k: torch.zeros(shape) for k, shape in keys.items()}, str(path))
     assert models.resolve(f"sd15={path}").family == "sd15"
+
+
+def test_sdxl_single_files_are_read_with_sdxls_configs_and_two_tokenizers(tmp_path: Path) -> None:
+    from accelerate import init_empty_weights
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
+
+    from bot.runner.checkpoints import SDXL_KEY
+    from bot.runner.families import write_configs
+
+    folder = write_configs("sdxl", tmp_path / "sdxl")
+    with init_empty_weights():
+        unet = UNet2DConditionModel.from_config(UNet2DConditionModel.load_config(folder / "unet"))
+        text_2 = CLIPTextModelWithProjection(
+            CLIPTextConfig.from_pretrained(folder / "text_encoder_2")
+        )
+    sizes = [sum(p.numel() for p in m.parameters()) for m in (unet, text_2)]
+    assert sizes == [2_567_463_684, 694_659_840]
+    assert CLIPTokenizer.from_pretrained(folder / "tokenizer_2").pad_token == "!"
+    path = tmp_path / "brandXL.safetensors"
+    save_file({SDXL_KEY: torch.zeros(1280)}, str(path))
+    assert models.resolve(f"brand-xl={path}").family == "sdxl"
