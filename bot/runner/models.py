@@ -20,8 +20,8 @@ TINY_INIT_SEED = 1234
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".txt")
 
 
-class ModelNotFound(RuntimeError):
-    """ATELIER_MODEL names no preset or local folder; the message says how to fix it."""
+class ModelNotFound(checkpoints.CheckpointError):
+    """An ATELIER_MODELS entry names no local folder or file; the message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -52,16 +52,21 @@ def resolve(model: str) -> ModelRef:
         return ModelRef("tiny", path, preset_for("tiny"))
     head, _, folder = model.partition("=")
     if not folder:
-        head, folder = Path(model).expanduser().stem, model
+        last = Path(model).expanduser().name
+        head, folder = (
+            (Path(last).stem if last.endswith((".safetensors", ".ckpt")) else last),
+            model,
+        )
     name, _, family = head.partition("@")
     path = Path(folder).expanduser()
     if path.is_file() or path.suffix in (".safetensors", ".ckpt"):
         return _single_file(name, family or None, path)
     if not (path / "model_index.json").exists():
         raise ModelNotFound(
-            f"ATELIER_MODEL={model!r} is not a preset or a local diffusers folder (no model_index.json "
-            f"at {path}). Use `tiny`, or download a model yourself and point at its folder: "
-            "`ATELIER_MODEL=sd15=/models/stable-diffusion-v1-5`. Weights are never fetched at run time."
+            "there is no diffusers folder (model_index.json) or .safetensors file there on this "
+            "runner; download the model yourself and point ATELIER_MODELS at it, e.g. "
+            "`sd15=/models/v1-5-pruned.safetensors`. Weights are never fetched at run time",
+            path,
         )
     # The name, never the path: it goes on recipe cards, the prompt log and PNG metadata.
     return ModelRef(name, path, preset_for(name))
