@@ -147,6 +147,10 @@ def test_every_click_modal_and_reaction_as_every_role(local: LocalSlack) -> None
         ),
     )
     repaired = str(local.message(CHANNEL, thread, "Repaired #")["ts"])
+    # A fix over a third is refused with *Regenerate #N* (to the Operator, who asked).
+    slack.say(OPERATOR, CHANNEL, f"fix {numbers[0]} a1 a2 a3 b1 too big", thread_ts=thread)
+    offer = str(local.ephemeral(OPERATOR, "more than a third")["ts"])
+    table.row("regenerate", OPERATOR, lambda u: slack.press(u, CHANNEL, offer, "regenerate"))
     table.row(
         "upscale_keepers", OPERATOR, lambda u: slack.press(u, CHANNEL, batch, "upscale_keepers")
     )
@@ -200,6 +204,17 @@ def test_every_click_modal_and_reaction_as_every_role(local: LocalSlack) -> None
             for e in slack.ephemerals_for(REVIEWER)
             if "Only the" not in e["text"] and f"#{numbers[1]}" in e["text"]
         ],
+    )
+
+    # Once something is cleared, the root offers the ship pack to the project's three roles.
+    local.wait(
+        lambda: "ship_pack" in str(local.root(CHANNEL)["blocks"]), 30, "the Ship pack button"
+    )
+    table.row(
+        "ship_pack",
+        (DIRECTOR, OPERATOR, REVIEWER),
+        lambda u: slack.press(u, CHANNEL, thread, "ship_pack"),
+        lambda: local.message(CHANNEL, thread, "Ship pack for project"),
     )
 
     assert set(ACTIONS) <= set(table.rows), f"actions with no row: {set(ACTIONS) - set(table.rows)}"
