@@ -81,7 +81,9 @@ def cmd_runner(config: Config, args: argparse.Namespace) -> int:
     worker = Worker(
         _sessions(config),
         ImageStore(config.image_store),
-        registered_backend(config.models(), config.device, config.max_loaded_models),
+        registered_backend(
+            config.models(), config.device, config.max_loaded_models, config.lora_folder
+        ),
         worker_id=args.worker_id,
         lease_seconds=args.lease_seconds,
         batch_size=args.batch_size,

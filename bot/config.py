@@ -35,6 +35,7 @@ class Config:
     slack_file_limit_mb: float = 1000.0
     # Pipelines a runner keeps loaded (None: 1 on CUDA, 2 on CPU).
     max_loaded_models: int | None = None
+    lora_folder: str | None = None  # ATELIER_LORAS: a folder of .safetensors LoRAs
 
     @classmethod
     def from_env(cls) -> Config:
@@ -53,6 +54,7 @@ class Config:
             shutdown_seconds=float(env("ATELIER_SHUTDOWN_SECONDS", "20")),
             slack_file_limit_mb=float(env("ATELIER_SLACK_FILE_LIMIT_MB", "1000")),
             max_loaded_models=int(env("ATELIER_MAX_LOADED_MODELS", "0")) or None,
+            lora_folder=env("ATELIER_LORAS"),
         )
 
     def models(self) -> dict[str, str]:

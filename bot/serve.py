@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from bot.app import create_app, create_replay_app, make_client
 from bot.config import Config
+from bot.lora_files import LoraFolder
 from bot.playbook.service import PlaybookService
 from bot.runner.worker import Worker
 from bot.schedule import Schedules
@@ -100,7 +101,7 @@ class Server:
         index = MessageIndex(sessions)
         store = ImageStore(config.image_store)
         client = make_client(config)
-        atelier = Atelier(service, index, store, client)
+        atelier = Atelier(service, index, store, client, LoraFolder(config.lora_folder))
         inbox = InboxWorkers(sessions, create_replay_app(config, atelier), service.applied)
         app = create_app(config, atelier, inbox)
         dispatcher = Dispatcher(
@@ -166,7 +167,9 @@ def _lazy_backend(config: Config) -> Callable[[str], Any]:
     def backend_for(model: str) -> Any:
         from bot.runner.diffusion import registered_backend
 
-        return registered_backend(config.models(), config.device, config.max_loaded_models)(model)
+        return registered_backend(
+            config.models(), config.device, config.max_loaded_models, config.lora_folder
+        )(model)
 
     return backend_for
 

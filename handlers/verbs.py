@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.playbook.errors import NotFound, PlaybookError
 from bot.playbook.plays.fix import RegenerateInstead
+from bot.playbook.roles import Role
 from bot.slack import blocks, grammar, modals, uploads
 from bot.slack import parsers as g
 from bot.slack.grammar import Command
@@ -80,7 +81,12 @@ def _rank(call: Call) -> Reply | None:
 
 
 def _lock(call: Call) -> None:
-    call.service.lock_recipe(call.project_id, call.user, **call.args)
+    """LoRAs are looked up in ATELIER_LORAS (name, sha256, family) once the role is checked."""
+    args = dict(call.args)
+    if "loras" in args:
+        call.service.authorize(call.project_id, call.user, Role.OPERATOR, "lock a recipe")
+        args["loras"] = [call.atelier.loras.choose(name, weight) for name, weight in args["loras"]]
+    call.service.lock_recipe(call.project_id, call.user, **args)
 
 
 def _fix(call: Call) -> Reply | None:
@@ -174,7 +180,7 @@ VERBS: dict[str, Verb] = {
         "Director",
     ),
     "lock": Verb(
-        "`lock 7 [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [ar 4:5 | size 640x384]` — recipe card + hero",
+        "`lock 7 [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [ar 4:5 | size 640x384] [lora brand-style:0.8]` — recipe card + hero",
         g.lock,
         _lock,
         "Operator",

@@ -134,6 +134,8 @@ class Recipe(Base):
     slot_name: Mapped[str] = mapped_column(String(64))
     slot_value: Mapped[str] = mapped_column(Text)
     negative_prompt: Mapped[str] = mapped_column(Text, default="")
+    # Each LoRA on the card: {"name", "weight", "sha256"}; none is [] or NULL.
+    loras: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     tolerance: Mapped[float] = mapped_column(Float)
     max_tolerance: Mapped[float] = mapped_column(Float)
     hero_image_id: Mapped[int | None] = mapped_column(Integer)
@@ -180,6 +182,7 @@ class Image(Base):
     model_hash: Mapped[str | None] = mapped_column(String(64))
     strength: Mapped[float | None] = mapped_column(Float)
     mask_hash: Mapped[str | None] = mapped_column(String(64))
+    loras: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     root_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"), index=True)
     recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id"))

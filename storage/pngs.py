@@ -36,7 +36,9 @@ def a1111_sampler(scheduler: str | None) -> str | None:
 
 def a1111_parameters(params: dict[str, Any]) -> str:
     """The `parameters` text that A1111-compatible readers show."""
-    lines = [str(params.get("prompt", ""))]
+    loras = [(str(x[0]), float(x[1]), str(x[2])) for x in params.get("loras") or []]
+    # A1111 writes LoRAs into the prompt and lists their hashes; readers find them there.
+    lines = [str(params.get("prompt", "")) + "".join(f" <lora:{n}:{w:g}>" for n, w, _ in loras)]
     if params.get("negative_prompt"):
         lines.append(f"Negative prompt: {params['negative_prompt']}")
     fields = [
@@ -48,6 +50,10 @@ def a1111_parameters(params: dict[str, Any]) -> str:
         ("Model hash", (params.get("model_hash") or "")[:10]),
         ("Model", params.get("model_id")),
         ("Denoising strength", params.get("strength")),
+        (
+            "Lora hashes",
+            '"' + ", ".join(f"{n}: {h[:10]}" for n, _, h in loras) + '"' if loras else None,
+        ),
     ]
     lines.append(", ".join(f"{name}: {value}" for name, value in fields if value not in (None, "")))
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -48,6 +49,7 @@ class RecipeCard:
     slot_name: str
     slot_value: str
     negative_prompt: str
+    loras: tuple[tuple[str, float, str], ...] = ()  # (name, weight, sha256) each
 
     def prompt(self, value: str | None = None) -> str:
         return render(self.prompt_template, self.slot_value if value is None else value)
@@ -86,3 +88,13 @@ def _normalise(value: Any, like: Any) -> Any:
         return type(like)(value) if like is not None else value
     except (TypeError, ValueError):
         return value
+
+
+def lora_tuples(loras: Sequence[Any] | None) -> tuple[tuple[str, float, str], ...]:
+    """A card's or image's LoRAs as (name, weight, sha256): what a render needs to apply them."""
+    return tuple(
+        (lora["name"], float(lora["weight"]), lora["sha256"])
+        if isinstance(lora, dict)
+        else (str(lora[0]), float(lora[1]), str(lora[2]))  # as a card's JSON carries them
+        for lora in loras or []
+    )

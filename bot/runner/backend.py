@@ -25,9 +25,10 @@ class GenTask:
     width: int
     height: int
     scheduler: str
+    loras: tuple[tuple[str, float, str], ...] = ()  # (name, weight, sha256) each
 
     def same_batch(self) -> tuple[Any, ...]:
-        return (self.steps, self.guidance, self.width, self.height, self.scheduler)
+        return (self.steps, self.guidance, self.width, self.height, self.scheduler, self.loras)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -18,6 +18,8 @@ from diffusers.utils import logging as diffusers_logging
 from PIL import Image, ImageChops, ImageFilter
 from transformers.utils import logging as transformers_logging
 
+from bot.lora_files import LoraFolder, sha256_of
+from bot.playbook.errors import InvalidInput
 from bot.runner import checkpoints, models
 from bot.runner.backend import GenTask, OutOfMemory
 from bot.runner.jobs import JobError
@@ -44,7 +46,7 @@ def pick_dtype(device: torch.device) -> torch.dtype:
 class DiffusersBackend:
     """Loaded once per model; thread-safe by a lock around the GPU."""
 
-    def __init__(self, model: str, device: str = "auto") -> None:
+    def __init__(self, model: str, device: str = "auto", loras: LoraFolder | None = None) -> None:
         diffusers_logging.disable_progress_bar()
         transformers_logging.disable_progress_bar()
         ref = models.resolve(model)
@@ -65,6 +67,8 @@ class DiffusersBackend:
             pipe.set_progress_bar_config(disable=True)
         self._schedulers: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.loras = loras or LoraFolder(None)
+        self._lora_hashes: dict[tuple[str, int, int], str] = {}
         log.info(
             "model loaded",
             extra={
@@ -99,13 +103,41 @@ class DiffusersBackend:
         """One CPU generator per image: pixels depend on the seed, not the batch."""
         return [torch.Generator("cpu").manual_seed(task.seed) for task in tasks]
 
-    def _run(self, pipe: Any, **kwargs: Any) -> list[Image.Image]:
+    def _run(
+        self, pipe: Any, loras: tuple[tuple[str, float, str], ...], **kwargs: Any
+    ) -> list[Image.Image]:
+        """One pipeline call with exactly these LoRAs, unloaded after: none leaks into a next job."""
         try:
-            with self._lock, torch.inference_mode():
-                return list(pipe(**kwargs).images)
+            with self._lock:
+                self._apply_loras(pipe, loras)
+                try:
+                    with torch.inference_mode():
+                        return list(pipe(**kwargs).images)
+                finally:
+                    if loras:
+                        pipe.unload_lora_weights()
         except torch.cuda.OutOfMemoryError as error:
             torch.cuda.empty_cache()
             raise OutOfMemory(str(error)) from error
+
+    def _apply_loras(self, pipe: Any, loras: tuple[tuple[str, float, str], ...]) -> None:
+        for name, _, sha256 in loras:
+            try:
+                path = self.loras.path(name)
+            except InvalidInput as error:
+                raise JobError(f"the LoRA `{name}` is not on this runner ({error})") from error
+            stat = path.stat()
+            key = (str(path), stat.st_size, stat.st_mtime_ns)
+            if key not in self._lora_hashes:
+                self._lora_hashes[key] = sha256_of(path)
+            if self._lora_hashes[key] != sha256:
+                raise JobError(
+                    f"the LoRA `{name}` changed since the recipe was locked (its sha256 differs); "
+                    "lock a new recipe version to use the new file"
+                )
+            pipe.load_lora_weights(str(path), adapter_name=name)
+        if loras:
+            pipe.set_adapters([n for n, _, _ in loras], adapter_weights=[w for _, w, _ in loras])
 
     def text_to_image(self, tasks: Sequence[GenTask]) -> list[Image.Image]:
         if len({task.same_batch() for task in tasks}) > 1:
@@ -114,6 +146,7 @@ class DiffusersBackend:
         self._use_scheduler(first.scheduler)
         return self._run(
             self.base,
+            first.loras,
             prompt=[task.prompt for task in tasks],
             negative_prompt=[task.negative_prompt for task in tasks],
             num_inference_steps=first.steps,
@@ -127,6 +160,7 @@ class DiffusersBackend:
         self._use_scheduler(task.scheduler)
         return self._run(
             self.img2img,
+            task.loras,
             prompt=task.prompt,
             negative_prompt=task.negative_prompt,
             image=init,
@@ -143,6 +177,7 @@ class DiffusersBackend:
         self._use_scheduler(task.scheduler)
         repaired = self._run(
             self.inpainting,
+            task.loras,
             prompt=task.prompt,
             negative_prompt=task.negative_prompt,
             image=init,
@@ -235,10 +270,14 @@ _models = LoadedModels(DiffusersBackend)
 
 
 def registered_backend(
-    models: dict[str, str], device: str = "auto", max_loaded: int | None = None
+    models: dict[str, str],
+    device: str = "auto",
+    max_loaded: int | None = None,
+    loras: str | None = None,
 ) -> Callable[[str], DiffusersBackend]:
     """Load jobs' models by name, only the names this runner's operator registered."""
     _models.limit = max_loaded
+    folder = LoraFolder(loras)
 
     def load(name: str) -> DiffusersBackend:
         if name not in models:
@@ -247,10 +286,12 @@ def registered_backend(
                 f"models with ATELIER_MODELS (registered: {', '.join(sorted(models))})"
             )
         try:
-            return backend_for(models[name], device)
+            backend = backend_for(models[name], device)
         except checkpoints.CheckpointError as error:
             log.error("model not loaded", extra={"model": name, "error": str(error)})
             raise JobError(f"the model `{name}` could not be loaded: {error.reason}") from error
+        backend.loras = folder  # this runner's ATELIER_LORAS
+        return backend
 
     return load
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from bot.playbook.recipe import lora_tuples
 from bot.runner.backend import Backend, GenTask
 from bot.runner.images import Tile, contact_sheet, grid_mask
 from bot.runner.jobs import ClaimedJob, JobError, Released
@@ -89,6 +90,7 @@ def _task_from(parent: Image, width: int, height: int, instruction: str) -> GenT
         width=width,
         height=height,
         scheduler=parent.scheduler or "",
+        loras=lora_tuples(parent.loras),
     )
 
 

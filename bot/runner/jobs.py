@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.playbook.recipe import lora_tuples
 from bot.runner.backend import GenTask
 
 
@@ -54,6 +55,7 @@ def gen_task(params: dict[str, Any], settings: dict[str, Any]) -> GenTask:
         width=int(settings["width"]),
         height=int(settings["height"]),
         scheduler=settings["scheduler"],
+        loras=lora_tuples(settings.get("loras")),
     )
 
 

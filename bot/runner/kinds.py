@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from bot.playbook.recipe import lora_tuples
 from bot.runner.backend import Backend, GenTask
 from bot.runner.edits import fix, upscale, vary
 from bot.runner.images import pixel_diff
@@ -119,7 +120,7 @@ def hero(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
             "negative_prompt": card["negative_prompt"],
             "seed": card["seed"],
         },
-        {k: card[k] for k in ("steps", "guidance", "width", "height", "scheduler")},
+        {k: card.get(k) for k in ("steps", "guidance", "width", "height", "scheduler", "loras")},
     )
     row = w.log_row(
         job,
@@ -201,6 +202,7 @@ def _from_stored_card(w: Worker, recipe_id: int) -> tuple[GenTask, str]:
             width=recipe.width,
             height=recipe.height,
             scheduler=recipe.scheduler,
+            loras=lora_tuples(recipe.loras),
         )
         return task, recipe.model_id
 

@@ -221,6 +221,7 @@ class Worker:
             "scheduler": task.scheduler,
             "model_id": backend.model_id,
             "model_hash": backend.model_hash,
+            "loras": [{"name": n, "weight": w, "sha256": h} for n, w, h in task.loras] or None,
             "created_by": job.created_by,
             **fields,
         }

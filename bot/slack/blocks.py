@@ -180,6 +180,18 @@ def recipe_fields(recipe: Recipe) -> list[dict[str, Any]]:
         text_object(f"*Template*\n`{escape(recipe.prompt_template)}`"),
         text_object(f"*Slot*\n`{{{recipe.slot_name}}}` = {escape(recipe.slot_value)}"),
         text_object(f"*Negative*\n{escape(recipe.negative_prompt) or '—'}"),
+        *(
+            [
+                text_object(
+                    "*LoRAs*\n"
+                    + ", ".join(
+                        f"`{escape(lora['name'])}` {lora['weight']:g}" for lora in recipe.loras
+                    )
+                )
+            ]
+            if recipe.loras
+            else []
+        ),
     ]
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.lora_files import LoraFolder
 from bot.playbook.service import PlaybookService
 from bot.slack.index import MessageIndex
 from storage.files import ImageStore
@@ -23,6 +24,7 @@ class Atelier:
     index: MessageIndex
     store: ImageStore
     client: WebClient
+    loras: LoraFolder = field(default_factory=lambda: LoraFolder(None))
 
     def whisper(
         self,

@@ -67,6 +67,15 @@ def _what(info: ImageInfo) -> list[str]:
     return lines
 
 
+def loras_text(loras: list[dict[str, Any]] | None) -> str:
+    """`LoRAs brand-style 0.8 (sha 1a2b3c4d5e)`, or nothing without any."""
+    shown = ", ".join(
+        f"`{escape(lora['name'])}` {float(lora['weight']):g} (sha `{lora['sha256'][:10]}`)"
+        for lora in loras or []
+    )
+    return f"LoRAs {shown}" if shown else ""
+
+
 def _settings(info: ImageInfo) -> str:
     image = info.image
     model = f"model `{escape(image.model_id or '?')}`"
@@ -80,6 +89,7 @@ def _settings(info: ImageInfo) -> str:
         f"guidance {image.guidance:g}" if image.guidance is not None else "",
         escape(image.scheduler or ""),
         f"strength {image.strength:g}" if image.strength is not None else "",
+        loras_text(image.loras),
     ]
     return " · ".join(part for part in parts if part)
 

@@ -110,7 +110,18 @@ def approve(rest: str) -> dict[str, Any]:
     return {"what": what or None}
 
 
-_LOCK_KEYS = ("template", "negative", "seed", "steps", "guidance", "size", "ar", "style", "value")
+_LOCK_KEYS = (
+    "template",
+    "negative",
+    "seed",
+    "steps",
+    "guidance",
+    "size",
+    "ar",
+    "style",
+    "value",
+    "lora",
+)
 
 
 def _lock_pairs(tokens: list[str]) -> list[tuple[str, str]]:
@@ -149,6 +160,17 @@ _LOCK_TYPES: dict[str, Callable[[str], Any]] = {
 }
 
 
+def _lora(text: str) -> tuple[str, float]:
+    """`brand-style:0.8` (a name alone weighs 1)."""
+    name, _, weight = text.partition(":")
+    try:
+        return name.strip(), float(weight) if weight else 1.0
+    except ValueError as error:
+        raise UsageError(
+            f"A LoRA is `name:weight`, like `brand-style:0.8` (got `{text}`)."
+        ) from error
+
+
 def lock(rest: str) -> dict[str, Any]:
     tokens = rest.split(" ")
     args: dict[str, Any] = {}
@@ -160,6 +182,9 @@ def lock(rest: str) -> dict[str, Any]:
         value = value.strip()
         if not value and key != "negative":
             raise UsageError(f"`{key}` needs a value.")
+        if key == "lora":
+            args.setdefault("loras", []).append(_lora(value))
+            continue
         try:
             args[key] = _LOCK_TYPES.get(key, str)(value.strip('"“”'))
         except ValueError as error:

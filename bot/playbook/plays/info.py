@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.playbook.plays.base import UseCases
+from bot.playbook.recipe import lora_tuples
 from storage import queries
 from storage.models import GateReview, Image
 from storage.pngs import a1111_parameters
@@ -89,4 +90,5 @@ def _params(image: Image) -> dict[str, object]:
         "model_hash": image.model_hash,
         "model_id": image.model_id,
         "strength": image.strength,
+        "loras": lora_tuples(image.loras),
     }

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from bot.playbook import errors
 from bot.playbook.aspect import check_size, size_for
+from bot.playbook.loras import LoraChoice, check_loras
 from bot.playbook.plays.base import Outcome, UseCases, in_range
 from bot.playbook.presets import ModelPreset
-from bot.playbook.recipe import RecipeCard, slot_of
+from bot.playbook.recipe import RecipeCard, lora_tuples, slot_of
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
 from storage.models import Image, Project, Recipe
@@ -35,6 +36,7 @@ def card_of(recipe: Recipe) -> RecipeCard:
         slot_name=recipe.slot_name,
         slot_value=recipe.slot_value,
         negative_prompt=recipe.negative_prompt,
+        loras=lora_tuples(recipe.loras),
     )
 
 
@@ -115,6 +117,7 @@ class LockInPlays(UseCases):
         ar: str | None = None,
         style: str | None = None,
         value: str | None = None,
+        loras: list[LoraChoice] | None = None,
     ) -> Outcome:
         with self._decide(
             project_id,
@@ -137,6 +140,7 @@ class LockInPlays(UseCases):
             guidance = preset.guidance if guidance is None else guidance
             in_range("steps", steps, (1, preset.max_steps))
             check_size(preset, width, height)
+            on_card = check_loras(loras or [], preset)
             in_range("guidance", guidance, (0, 30))
             settings = self._settings(d.s, project.channel_id)
             version = (
@@ -158,6 +162,7 @@ class LockInPlays(UseCases):
                 slot_name=slot_of(template),
                 slot_value=slot_value,
                 negative_prompt=DEFAULT_NEGATIVE if negative is None else negative,
+                loras=on_card,
                 tolerance=settings.repro_tolerance,
                 max_tolerance=settings.repro_max_tolerance,
                 locked_by=user,

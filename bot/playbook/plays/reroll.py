@@ -55,6 +55,7 @@ class RerollPlays(UseCases):
                 "guidance": image.guidance,
                 "width": image.width,
                 "height": image.height,
+                "loras": image.loras or [],
             },
             "images": [
                 {

@@ -125,6 +125,7 @@ class VolumePlays(UseCases):
                 "guidance": recipe.guidance,
                 "width": recipe.width,
                 "height": recipe.height,
+                "loras": recipe.loras or [],
             }
             job = self._enqueue(
                 d.s,
