@@ -1,10 +1,10 @@
-"""GPU throughput: plain diffusers vs Atelier's runner, SD-1.5 architecture, random weights.
+"""GPU throughput: plain diffusers vs Atelier's runner, SD-1.5 or SDXL architecture, random weights.
 
-Random weights have the same compute as real ones. 512x512, 25 steps, CFG 7.5, fp16.
+Random weights have the same compute as real ones. 512x512 (SDXL: 1024x1024), 25 steps, CFG 7.5, fp16.
 In one run: plain diffusers at batch 1 and at its best batch, then Atelier's runner on a
 64-image volume run, and a reproducibility check on the same runner setup. Needs CUDA.
 
-    python bench/gpu_throughput.py [--images 64] [--batches 1,2,4,8,16,24,32]
+    python bench/gpu_throughput.py [--sdxl] [--images 64] [--batches 1,2,4,8,16,24,32]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -81,20 +82,81 @@ def build_sd15(path: Path, *, narrow: bool = False) -> None:
     save_sd_pipeline(unet, vae, text_encoder, tokenizer, scheduler, path / "model")
 
 
+def build_sdxl(path: Path, *, narrow: bool = False) -> None:
+    """An SDXL-shaped pipeline (UNet 2.6B, CLIP-L and bigG text encoders) with random weights.
+
+    Built from the SDXL configs Atelier ships for single files; `narrow` (for --smoke) keeps
+    every block and transformer layer but makes the widths about 8 times thinner.
+    """
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    from bot.runner.families import CLIP_BIGG_TEXT, CLIP_L_TEXT, SD_VAE, SDXL_UNET
+    from bot.runner.models import byte_tokenizer
+
+    torch.manual_seed(0)
+    unet_config = {k: v for k, v in SDXL_UNET.items() if not k.startswith("_")}
+    vae_config = {k: v for k, v in SD_VAE.items() if not k.startswith("_")}
+    text_l = {**CLIP_L_TEXT, "bos_token_id": 514, "eos_token_id": 515, "pad_token_id": 515}
+    text_g = {**CLIP_BIGG_TEXT, "bos_token_id": 514, "eos_token_id": 515, "pad_token_id": 515}
+    if narrow:
+        text_l.update(
+            hidden_size=64, intermediate_size=256, num_attention_heads=1, projection_dim=64
+        )
+        text_g.update(
+            hidden_size=128, intermediate_size=512, num_attention_heads=2, projection_dim=128
+        )
+        unet_config.update(
+            block_out_channels=[40, 80, 160],
+            norm_num_groups=8,
+            cross_attention_dim=64 + 128,
+            projection_class_embeddings_input_dim=6 * 256 + 128,
+        )
+        vae_config.update(block_out_channels=[32, 64, 64, 64])
+    for config in (text_l, text_g):
+        config.pop("architectures")
+        config.pop("model_type")
+    pipe = StableDiffusionXLPipeline(
+        vae=AutoencoderKL(**vae_config),
+        text_encoder=CLIPTextModel(CLIPTextConfig(**text_l)),
+        text_encoder_2=CLIPTextModelWithProjection(CLIPTextConfig(**text_g)),
+        tokenizer=byte_tokenizer(path / "tokenizer-src"),
+        tokenizer_2=byte_tokenizer(path / "tokenizer-src"),
+        unet=UNet2DConditionModel(**unet_config),
+        scheduler=EulerDiscreteScheduler(
+            beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, steps_offset=1
+        ),
+    )
+    pipe.save_pretrained(path / "model")
+
+
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--images", type=int, default=64)
-    parser.add_argument("--batches", default="1,2,4,8,16,24,32")
+    parser.add_argument("--images", type=int, default=None)
+    parser.add_argument("--batches", default=None)
     parser.add_argument("--steps", type=int, default=25)
-    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument(
+        "--sdxl",
+        action="store_true",
+        help="an SDXL-shaped model at 1024² (default: SD-1.5 at 512²)",
+    )
     parser.add_argument(
         "--smoke",
         action="store_true",
         help="check the script on CPU: the same code on a narrow model, 64 px, 2 steps, 4 images",
     )
     args = parser.parse_args()
+    args.images = args.images or (32 if args.sdxl else 64)
+    args.batches = args.batches or ("1,2,4,8" if args.sdxl else "1,2,4,8,16,24,32")
+    args.size = args.size or (1024 if args.sdxl else 512)
     if args.smoke:
         args.images, args.batches, args.steps, args.size = 4, "1,2", 2, 64
     elif not torch.cuda.is_available():
@@ -112,7 +174,7 @@ def main() -> None:
         if device == "cuda":
             torch.cuda.synchronize()
 
-    from diffusers import StableDiffusionPipeline
+    from diffusers import AutoPipelineForText2Image
 
     from bot.playbook.service import PlaybookService
     from bot.runner.diffusion import backend_for
@@ -123,16 +185,16 @@ def main() -> None:
     from storage.files import ImageStore
 
     folder = Path(tempfile.mkdtemp(prefix="atelier-gpu-"))
-    build_sd15(folder, narrow=args.smoke)
+    (build_sdxl if args.sdxl else build_sd15)(folder, narrow=args.smoke)
     model = folder / "model"
     print(
         f"device: {torch.cuda.get_device_name() if device == 'cuda' else 'cpu (smoke)'}  torch {torch.__version__}"
     )
 
-    pipe = StableDiffusionPipeline.from_pretrained(model, dtype=dtype).to(device)
+    pipe = AutoPipelineForText2Image.from_pretrained(model, dtype=dtype).to(device)
     pipe.set_progress_bar_config(disable=True)
 
-    def plain(pipe: StableDiffusionPipeline, batch: int, images: int) -> float:
+    def plain(pipe: Any, batch: int, images: int) -> float:
         prompts = [f"a courier at dawn, take {i}" for i in range(batch)]
         pipe(
             prompt=prompts,
@@ -172,7 +234,7 @@ def main() -> None:
     migrate(engine)
     sessions = make_sessions(engine)
     project = PlaybookService(sessions).start_project("CGPU", "U1", "Throughput.").project.id
-    model_id = f"sd15={model}"
+    model_id = f"{'sdxl' if args.sdxl else 'sd15'}={model}"
     backend = backend_for(model_id)
     settings = {
         "model": model_id,

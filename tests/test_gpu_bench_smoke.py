@@ -6,12 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 
-def test_the_gpu_bench_runs_end_to_end_and_reproduces() -> None:
+@pytest.mark.parametrize("family", [[], ["--sdxl"]], ids=["sd15", "sdxl"])
+def test_the_gpu_bench_runs_end_to_end_and_reproduces(family: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "bench/gpu_throughput.py", "--smoke"],
+        [sys.executable, "bench/gpu_throughput.py", "--smoke", *family],
         cwd=ROOT,
         capture_output=True,
         text=True,
