@@ -142,3 +142,35 @@ def test_sdxl_single_files_are_read_with_sdxls_configs_and_two_tokenizers(tmp_pa
     path = tmp_path / "brandXL.safetensors"
     save_file({SDXL_KEY: torch.zeros(1280)}, str(path))
     assert models.resolve(f"brand-xl={path}").family == "sdxl"
+
+
+def test_a_missing_checkpoint_fails_only_its_channels_jobs_with_the_reason(
+    db_url: str, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from bot.workbench.local import LocalSlack
+    from tests.workbench import NAMES, config_for
+
+    config = replace(config_for(db_url, tmp_path), model="brand=/nowhere/brand.safetensors")
+    with LocalSlack(config, NAMES) as local:
+        slack = local.standin
+        slack.command("UDIR", "CBRAND", "settings model /nowhere/brand.safetensors")
+        local.ephemeral("UDIR", "is not a registered model")
+        slack.command("UDIR", "CBRAND", "settings model brand")
+        local.ephemeral("UDIR", "settings saved")
+        for channel in ("CBRAND", "CTINY"):
+            slack.command("UDIR", channel, "new Banner art for the spring campaign.")
+            local.ephemeral("UDIR", "started")
+        threads = {}
+        for channel in ("CBRAND", "CTINY"):
+            threads[channel] = str(local.root(channel)["ts"])
+            slack.say(
+                "UDIR", channel, "sprint ink | clay | neon — a courier", thread_ts=threads[channel]
+            )
+        failed = local.message("CBRAND", threads["CBRAND"], "failed")
+        assert "the model `brand` could not be loaded: the checkpoint file is missing" in str(
+            failed["text"]
+        )
+        assert "/nowhere" not in str(failed["text"])
+        local.message("CTINY", threads["CTINY"], "Moodboard: 15 variations")

@@ -62,7 +62,7 @@ class ChannelPlays(UseCases):
                 raise errors.InvalidInput(
                     f"`{changes['model']}` is not a registered model. This workspace's models: "
                     f"{', '.join(f'`{name}`' for name in self.models)}. A runner's operator adds "
-                    "models with ATELIER_MODEL; a channel picks one by name, never by path."
+                    "models with ATELIER_MODELS; a channel picks one by name, never by path."
                 )
             for name, lowest in COUNTS.items():
                 if name in changes:
