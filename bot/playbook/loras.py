@@ -16,6 +16,7 @@ LORA_FAMILY = {
     "tiny": "tiny",
     "sd15": "sd15",
     "sd2": "sd2",
+    "sd2-base": "sd2",
     "sd-turbo": "sd2",
     "sdxl": "sdxl",
     "sdxl-turbo": "sdxl",

@@ -36,6 +36,9 @@ PRESETS: dict[str, ModelPreset] = {
     "sd2": ModelPreset(
         "sd2", "sd2", "DPMSolverMultistepScheduler", 12, 30, 768, 7.0, 1536, 150, 768
     ),
+    "sd2-base": ModelPreset(
+        "sd2-base", "sd2", "DPMSolverMultistepScheduler", 12, 30, 512, 7.0, 1024, 150, 576
+    ),
     "sd-turbo": ModelPreset(
         "sd-turbo", "turbo", "EulerAncestralDiscreteScheduler", 1, 4, 512, 0.0, 1024, 10, 512
     ),
@@ -50,6 +53,7 @@ FAMILIES = {
     "tiny": "tiny",
     "sd15": "sd15",
     "sd2": "sd2",
+    "sd2-base": "sd2-base",
     "sdxl": "sdxl",
     "turbo": "sd-turbo",
     "sdxl-turbo": "sdxl-turbo",

@@ -65,7 +65,8 @@ def family_of(path: Path) -> str:
         ) from error
     raise CheckpointError(
         "the checkpoint is of no family Atelier knows from its keys; name it in ATELIER_MODELS, "
-        "e.g. `brand@sdxl=/models/brand.safetensors` (families: sd15, sd2, sdxl, turbo, sdxl-turbo)",
+        "e.g. `brand@sdxl=/models/brand.safetensors` (families: sd15, sd2, sd2-base, sdxl, turbo, "
+        "sdxl-turbo)",
         path,
     )
 
@@ -79,7 +80,7 @@ def config_folder(family: str, path: Path) -> Path:
 
     from bot.runner import families, models
 
-    family = {"sdxl-turbo": "sdxl", "turbo": "sd2"}.get(family, family)  # same architectures
+    family = {"sdxl-turbo": "sdxl", "turbo": "sd2-base"}.get(family, family)  # same architectures
     if family not in families.FAMILIES:
         raise CheckpointError(
             f"Atelier has no offline configs for single-file {family} checkpoints yet; load this "

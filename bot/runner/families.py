@@ -143,6 +143,36 @@ SDXL_INDEX: dict[str, Any] = {
     "unet": ["diffusers", "UNet2DConditionModel"],
     "vae": ["diffusers", "AutoencoderKL"],
 }
+SD2_UNET: dict[str, Any] = {
+    **SD15_UNET,
+    "sample_size": 96,
+    "cross_attention_dim": 1024,
+    "attention_head_dim": [5, 10, 20, 20],
+    "use_linear_projection": True,
+    "upcast_attention": True,
+}
+OPENCLIP_H_TEXT: dict[str, Any] = {
+    **CLIP_L_TEXT,
+    "hidden_size": 1024,
+    "intermediate_size": 4096,
+    "num_hidden_layers": 23,
+    "num_attention_heads": 16,
+    "hidden_act": "gelu",
+    "projection_dim": 512,
+}
+# SD-2.1 (768 px) predicts v; SD-2.x base models and SD-Turbo predict the noise (`@sd2-base`).
+SD2_SCHEDULER: dict[str, Any] = {
+    "_class_name": "DDIMScheduler",
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "num_train_timesteps": 1000,
+    "clip_sample": False,
+    "set_alpha_to_one": False,
+    "steps_offset": 1,
+    "prediction_type": "v_prediction",
+}
+SD2_INDEX: dict[str, Any] = {**SD15_INDEX, "scheduler": ["diffusers", "DDIMScheduler"]}
 FAMILIES: dict[str, dict[str, dict[str, Any]]] = {
     "sd15": {
         "model_index.json": SD15_INDEX,
@@ -150,6 +180,20 @@ FAMILIES: dict[str, dict[str, dict[str, Any]]] = {
         "vae/config.json": SD_VAE,
         "text_encoder/config.json": CLIP_L_TEXT,
         "scheduler/scheduler_config.json": SD15_SCHEDULER,
+    },
+    "sd2": {
+        "model_index.json": SD2_INDEX,
+        "unet/config.json": SD2_UNET,
+        "vae/config.json": {**SD_VAE, "sample_size": 768},
+        "text_encoder/config.json": OPENCLIP_H_TEXT,
+        "scheduler/scheduler_config.json": SD2_SCHEDULER,
+    },
+    "sd2-base": {
+        "model_index.json": SD2_INDEX,
+        "unet/config.json": {**SD2_UNET, "sample_size": 64, "upcast_attention": False},
+        "vae/config.json": SD_VAE,
+        "text_encoder/config.json": OPENCLIP_H_TEXT,
+        "scheduler/scheduler_config.json": {**SD2_SCHEDULER, "prediction_type": "epsilon"},
     },
     "sdxl": {
         "model_index.json": SDXL_INDEX,
@@ -160,9 +204,11 @@ FAMILIES: dict[str, dict[str, dict[str, Any]]] = {
         "scheduler/scheduler_config.json": SDXL_SCHEDULER,
     },
 }
-# SDXL's second tokenizer is CLIP's, padding with "!" as OpenCLIP did.
+# OpenCLIP's text encoders (SD-2's, SDXL's second) read CLIP's vocabulary padded with "!".
 TOKENIZERS = {
     "sd15": {"tokenizer": "<|endoftext|>"},
+    "sd2": {"tokenizer": "!"},
+    "sd2-base": {"tokenizer": "!"},
     "sdxl": {"tokenizer": "<|endoftext|>", "tokenizer_2": "!"},
 }
 

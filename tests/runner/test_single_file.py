@@ -74,7 +74,7 @@ def test_a_single_file_renders_the_same_pixels_as_its_folder(checkpoint: Path) -
         (b"not a checkpoint at all", "broken={path}", "cannot be read"),
         ("odd", "odd={path}", "no family Atelier knows"),
         (b"", "legacy={path}.ckpt", "runs code when loaded"),
-        ("odd", "turbo@turbo={path}", "no offline configs for single-file sd2"),
+        ("odd", "pixart@pixart={path}", "no offline configs for single-file pixart"),
     ],
 )
 def test_a_checkpoint_that_cannot_load_fails_its_job_with_the_reason(
@@ -120,6 +120,31 @@ def test_sd15_single_files_are_read_with_sd15s_own_configs_and_tokenizer(tmp_pat
     path = tmp_path / "v1-5.safetensors"
     save_file({k: torch.zeros(shape) for k, shape in keys.items()}, str(path))
     assert models.resolve(f"sd15={path}").family == "sd15"
+
+
+def test_sd2_single_files_are_read_with_sd2s_configs(tmp_path: Path) -> None:
+    from accelerate import init_empty_weights
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    from bot.runner.checkpoints import SD2_KEY
+    from bot.runner.families import write_configs
+
+    for family, prediction in (("sd2", "v_prediction"), ("sd2-base", "epsilon")):
+        folder = write_configs(family, tmp_path / family)
+        with init_empty_weights():
+            unet = UNet2DConditionModel.from_config(
+                UNet2DConditionModel.load_config(folder / "unet")
+            )
+            text = CLIPTextModel(CLIPTextConfig.from_pretrained(folder / "text_encoder"))
+        sizes = [sum(p.numel() for p in m.parameters()) for m in (unet, text)]
+        assert sizes == [865_910_724, 340_387_840]
+        scheduler = (folder / "scheduler" / "scheduler_config.json").read_text()
+        assert f'"prediction_type": "{prediction}"' in scheduler
+        assert CLIPTokenizer.from_pretrained(folder / "tokenizer").pad_token == "!"
+    path = tmp_path / "v2-1_768.safetensors"
+    save_file({SD2_KEY: torch.zeros(3072, 1024)}, str(path))
+    assert models.resolve(f"sd21={path}").family == "sd2"
 
 
 def test_sdxl_single_files_are_read_with_sdxls_configs_and_two_tokenizers(tmp_path: Path) -> None:
