@@ -25,6 +25,18 @@ if TYPE_CHECKING:
     from bot.runner.worker import Worker
 
 
+def _starting_image(
+    w: Worker, job_id: int, image_id: int, doing: str
+) -> tuple[Image, set[int | None]]:
+    """The image a job starts from, and the indexes an earlier attempt of the job recorded."""
+    with w.sessions.begin() as s:
+        image = s.get(Image, image_id)
+        if image is None:
+            raise JobError(f"the image to {doing} is gone")
+        done = set(s.scalars(select(Image.job_index).where(Image.job_id == job_id)))
+    return image, done
+
+
 # ---- repairs: inpainting a region, or refining at low strength ---------------------------
 
 
@@ -32,11 +44,7 @@ def fix(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
     job = claimed[0]
     params = job.params
     # 1. The image to repair, unless an earlier attempt already recorded the repair.
-    with w.sessions.begin() as s:
-        parent = s.get(Image, params["parent_id"])
-        if parent is None:
-            raise JobError("the image to repair is gone")
-        done = s.scalars(select(Image).where(Image.job_id == job.id)).first() is not None
+    parent, done = _starting_image(w, job.id, params["parent_id"], "repair")
     if not done:
         # 2. The parent's own settings, with the instruction in front of its prompt.
         backend = w.backend_for(parent.model_id or "tiny")
@@ -172,11 +180,7 @@ def vary(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
     job = claimed[0]
     params = job.params
     # 1. The image to vary, and which variations an earlier attempt already recorded.
-    with w.sessions.begin() as s:
-        source = s.get(Image, params["source_id"])
-        if source is None:
-            raise JobError("the image to vary is gone")
-        done = set(s.scalars(select(Image.job_index).where(Image.job_id == job.id)))
+    source, done = _starting_image(w, job.id, params["source_id"], "vary")
     backend = w.backend_for(source.model_id or "tiny")
     init = w.load_png(source)
     for index, seed in enumerate(params["seeds"]):

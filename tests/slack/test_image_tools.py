@@ -70,12 +70,17 @@ def test_vary_in_volume_is_a_batch_under_the_images_budget(local: LocalSlack) ->
     assert service.image(1, int(options[0]["value"])).strength == 0.65
 
 
+def a_keeper(local: LocalSlack) -> tuple[str, int]:
+    """A project through a first batch, with its first image kept; the thread and that number."""
+    thread, numbers = to_volume(local)
+    local.standin.say(OPERATOR, CHANNEL, f"keep {numbers[0]}", thread_ts=thread)
+    local.message(CHANNEL, thread, "Kept")
+    return thread, numbers[0]
+
+
 def test_a_fix_over_a_third_is_refused_and_regenerate_is_offered(local: LocalSlack) -> None:
     slack = local.standin
-    thread, numbers = to_volume(local)
-    target = numbers[0]
-    slack.say(OPERATOR, CHANNEL, f"keep {target}", thread_ts=thread)
-    local.message(CHANNEL, thread, "Kept")
+    thread, target = a_keeper(local)
     service = local.server.atelier.service
     jobs_before = len(local.server.atelier.service.images(1))
     slack.say(OPERATOR, CHANNEL, f"fix {target} a1 a2 a3 b1 remove the sign", thread_ts=thread)
@@ -107,10 +112,7 @@ def test_a_fix_over_a_third_is_refused_and_regenerate_is_offered(local: LocalSla
 
 def test_compare_and_the_gate_show_versions_side_by_side(local: LocalSlack) -> None:
     slack = local.standin
-    thread, numbers = to_volume(local)
-    target = numbers[0]
-    slack.say(OPERATOR, CHANNEL, f"keep {target}", thread_ts=thread)
-    local.message(CHANNEL, thread, "Kept")
+    thread, target = a_keeper(local)
     slack.say(OPERATOR, CHANNEL, f"fix {target} a1 remove the sign", thread_ts=thread)
     repaired = local.message(CHANNEL, thread, "Repaired #")
     version = int(str(repaired["text"]).split("#")[1])
