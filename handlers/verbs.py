@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.playbook.errors import NotFound, PlaybookError
 from bot.playbook.plays.fix import RegenerateInstead
 from bot.playbook.roles import Role
-from bot.slack import blocks, grammar, modals, uploads
+from bot.slack import blocks, grammar, lock_parser, modals, uploads
 from bot.slack import parsers as g
 from bot.slack.grammar import Command
 from handlers import answers
@@ -181,7 +181,7 @@ VERBS: dict[str, Verb] = {
     ),
     "lock": Verb(
         "`lock 7 [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [ar 4:5 | size 640x384] [lora brand-style:0.8]` — recipe card + hero",
-        g.lock,
+        lock_parser.lock,
         _lock,
         "Operator",
     ),
