@@ -87,7 +87,7 @@ class SlackWatch:
             )
         )
 
-    def ephemeral(self, user: str, contains: str, timeout: float = 15.0) -> dict[str, Any]:
+    def ephemeral(self, user: str, contains: str, timeout: float = 30.0) -> dict[str, Any]:
         """The newest ephemeral to `user` containing `contains`; a timeout lists what they did see."""
 
         def find() -> dict[str, Any] | None:
