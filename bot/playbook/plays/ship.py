@@ -68,11 +68,12 @@ class ShipPlays(UseCases):
         """What the pack holds, read in one transaction."""
         with self._tx() as s:
             project = self._project(s, project_id)
-            numbers = dict(
-                s.execute(select(Image.id, Image.number).where(Image.project_id == project.id))
-                .tuples()
-                .all()
-            )
+            numbers: dict[int, int] = {
+                image_id: number
+                for image_id, number in s.execute(
+                    select(Image.id, Image.number).where(Image.project_id == project.id)
+                )
+            }
             reviews = list(
                 s.scalars(
                     select(GateReview)
