@@ -109,8 +109,8 @@ class DiffusersBackend:
         """One pipeline call with exactly these LoRAs, unloaded after: none leaks into a next job."""
         try:
             with self._lock:
-                self._apply_loras(pipe, loras)
                 try:
+                    self._apply_loras(pipe, loras)  # a refusal halfway unloads what it loaded
                     with torch.inference_mode():
                         return list(pipe(**kwargs).images)
                 finally:

@@ -81,6 +81,14 @@ def test_a_lora_changes_the_pixels_reproduces_and_never_leaks(lora_folder: Path)
 
 def test_a_lora_file_changed_since_the_lock_fails_the_job(lora_folder: Path) -> None:
     backend = DiffusersBackend("tiny", "cpu", LoraFolder(str(lora_folder)))
+    plain = pixels(backend, task())
+    loaded_then_refused = (
+        ("brand-style", 0.8, sha256_of(lora_folder / "brand-style.safetensors")),
+        ("gone", 0.5, "0" * 64),
+    )
+    with pytest.raises(JobError, match="`gone` is not on this runner"):
+        backend.text_to_image([task(loaded_then_refused)])
+    assert np.array_equal(pixels(backend, task()), plain)  # the first LoRA did not stay loaded
     with pytest.raises(JobError, match="changed since the recipe was locked"):
         backend.text_to_image([task((("brand-style", 0.8, "0" * 64),))])
     with pytest.raises(JobError, match="not on this runner"):
