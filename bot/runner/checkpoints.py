@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bot.lora_files import sha256_of
+
 # A key (and, for SD-1.x, the width of its cross-attention) that tells each family apart.
 SDXL_KEY = "conditioner.embedders.1.model.transformer.resblocks.9.mlp.c_proj.bias"
 SD2_KEY = "cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight"
@@ -73,13 +75,10 @@ def family_of(path: Path) -> str:
 
 def config_folder(family: str, path: Path) -> Path:
     """The diffusers configs and tokenizer a family's single file is loaded with, on disk."""
-    if family == "tiny":
-        from bot.runner import models
-
-        return models.resolve("tiny").path
-
     from bot.runner import families, models
 
+    if family == "tiny":
+        return models.resolve("tiny").path
     family = {"sdxl-turbo": "sdxl", "turbo": "sd2-base"}.get(family, family)  # same architectures
     if family not in families.FAMILIES:
         raise CheckpointError(
@@ -112,11 +111,7 @@ def file_hash(path: Path, cache: Path) -> str:
         known = json.loads(stored.read_text())
         if known.get("signature") == signature:
             return str(known["sha256"])
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    value = digest.hexdigest()
+    value = sha256_of(path)
     with contextlib.suppress(OSError):
         stored.parent.mkdir(parents=True, exist_ok=True)
         stored.write_text(json.dumps({"signature": signature, "sha256": value}))
