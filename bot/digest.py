@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,22 +59,34 @@ def text(data: DigestData) -> str:
         f"Metrics, last {data.days} days (previous {data.days} in brackets):",
     ]
     for now, before in zip(data.current, data.previous, strict=True):
-        lines.append(
-            f"  {now.name}: {now.formatted()} ({before.formatted()}), n={now.count} — {now.meaning}"
-        )
+        lines.append(f"  {now.name}: {now.formatted()} ({before.formatted()}), {now.basis()}")
     lines.append(
         "Projects that moved in the last day:"
         if data.moved
         else "No project moved in the last day."
     )
-    for project, actions, done in data.moved:
-        lines.append(
-            f"  Project {project.id} — {project.intent} ({actions} decisions; done: {', '.join(done) or 'nothing yet'})"
-        )
+    lines += capped([f"  {_moved(p, n, done)}" for p, n, done in data.moved], MOVED_LINES)
     lines.append("Paused:" if data.paused else "Nothing is paused.")
-    for project in data.paused:
-        lines.append(f"  Project {project.id}: {project.pause_detail}")
+    lines += capped([f"  Project {p.id}: {p.pause_detail}" for p in data.paused], PAUSED_LINES)
     return "\n".join(lines)
+
+
+# At most 12 lines in all: 2 headings, 5 metrics, 2 section lines and these.
+MOVED_LINES, PAUSED_LINES = 2, 1
+
+
+def capped(lines: list[str], room: int) -> list[str]:
+    """At most `room` lines: the last one says how many more there are (`status` lists them)."""
+    if len(lines) <= room:
+        return lines
+    return [*lines[: room - 1], f"  …and {len(lines) - room + 1} more: `status` lists them"]
+
+
+def _moved(project: Any, actions: int, done: Sequence[str]) -> str:
+    return (
+        f"Project {project.id} — {project.intent} "
+        f"({actions} decisions; done: {', '.join(done) or 'nothing yet'})"
+    )
 
 
 def digest_blocks(data: DigestData) -> list[dict[str, Any]]:
@@ -82,11 +94,12 @@ def digest_blocks(data: DigestData) -> list[dict[str, Any]]:
         f"Daily digest — {data.now:%a %d %b}", data.current, data.previous, data.days
     )
     moved = "\n".join(
-        f"• Project {p.id} — {blocks.escape(p.intent)} ({n} decisions; done: {', '.join(done) or 'nothing yet'})"
-        for p, n, done in data.moved
+        capped([f"• {blocks.escape(_moved(p, n, done))}" for p, n, done in data.moved], MOVED_LINES)
     )
     out.append(blocks.section("*Projects that moved*\n" + (moved or "none in the last day")))
-    paused = "\n".join(f"• Project {p.id}: {blocks.escape(p.pause_detail)}" for p in data.paused)
+    paused = "\n".join(
+        capped([f"• Project {p.id}: {blocks.escape(p.pause_detail)}" for p in data.paused], 1)
+    )
     out.append(blocks.section("*Paused*\n" + (paused or "nothing")))
     return out
 

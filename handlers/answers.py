@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.playbook.errors import NotAuthorized
+from bot.playbook.metrics import NO_INPUTS, all_metrics
 from bot.slack import blocks
 from bot.slack.grammar import Command
 from bot.slack.info import info_blocks
@@ -23,6 +24,29 @@ def update_channel(call: Call, changes: dict[str, Any]) -> None:
         if not call.atelier.is_admin(call.user):
             raise
         call.service.update_settings(call.channel, call.user, admin=True, **changes)
+
+
+def projects_keeping_roles(call: Call) -> str:
+    """Open projects keep the roles they started with; say which, and how to change one."""
+    kept = call.service.projects_keeping_roles(call.channel)
+    if not kept:
+        return ""
+    current = call.service.settings(call.channel)
+    m = blocks.mention
+    lines = [
+        f"• Project {p.id}: Director {m(p.director)}, Operator {m(p.operator)}, Reviewer {m(p.reviewer)}"
+        for p in kept[:5]
+    ]
+    more = [f"• …and {len(kept) - 5} more"] if len(kept) > 5 else []
+    command = (
+        f"/atelier p{kept[0].id} roles director {m(current.director)} "
+        f"operator {m(current.operator)} reviewer {m(current.reviewer)}"
+    )
+    return (
+        "\nOpen projects keep their own roles:\n"
+        + "\n".join(lines + more)
+        + f"\nTo give one the new roles (its Director may), e.g. `{command}`."
+    )
 
 
 def settings(call: Call) -> Reply:
@@ -109,6 +133,13 @@ def metrics(call: Call) -> Reply:
     if scope == "project":
         shown.append(blocks.keepers_block(*call.service.keepers(project.id)))
     return Reply(f"{title[scope]} metrics", shown)
+
+
+def metric_meanings() -> str:
+    """What each number means, said once here rather than in every digest."""
+    return "What the numbers mean:\n" + "\n".join(
+        f"• *{metric.name}*: {metric.meaning}." for metric in all_metrics(NO_INPUTS)
+    )
 
 
 def queue(call: Call) -> Reply:

@@ -18,6 +18,9 @@ class Verb:
     run: Callable[[Call], Reply | None]
     who: str = ""
     needs_project: bool = True
+    # The arguments that are the person's own words (an intent, an instruction, a reason): the
+    # only ones that may hold option-like text; every other word is used or refused.
+    free: tuple[str, ...] = ()
 
     @property
     def usage(self) -> str:

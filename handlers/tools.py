@@ -44,7 +44,7 @@ TOOLS: dict[str, Verb] = {
         needs_project=False,
     ),
     "info": Verb(
-        "`info 12` — an image's prompt, seed, model, lineage and status, shown only to you (or react 🔍 on it)",
+        "`info 12` — an image's prompt, seed, model, history and status, shown only to you (or react 🔍 on it)",
         one_number(),
         answers.info,
     ),

@@ -30,6 +30,8 @@ def _help(call: Call) -> Reply:
         meant = grammar.closest(topic, VERBS)
         if meant is not None:
             return Reply(f"Did you mean `{meant}`? {usage(meant)}")
+    if topic == "metrics":
+        return Reply(f"{usage(topic)}\n{answers.metric_meanings()}")
     if topic is not None:
         return Reply(usage(topic))
     text = f"{usage()}\n{answers.PROJECT_PREFIX}"
@@ -62,7 +64,10 @@ def _roles(call: Call) -> Reply | None:
     """In the channel, the defaults for new projects; in a thread (or with `pN`), that project's."""
     if call.thread_ts is None and call.command.project is None:
         answers.update_channel(call, call.args)
-        return Reply("Channel default roles saved; new projects start with them.")
+        return Reply(
+            "Channel default roles saved; new projects start with them."
+            + answers.projects_keeping_roles(call)
+        )
     return in_project(call, said(lambda c: c.service.set_roles(c.project_id, c.user, **c.args)))
 
 
@@ -142,6 +147,7 @@ VERBS: dict[str, Verb] = {
         g.new,
         _new,
         needs_project=False,
+        free=("intent",),
     ),
     "roles": Verb(
         "`roles director @who operator @who reviewer @who` — set who wears which hat",
@@ -154,9 +160,10 @@ VERBS: dict[str, Verb] = {
         g.text_as("intent"),
         said(lambda c: c.service.set_intent(c.project_id, c.user, c.args["intent"])),
         "Director",
+        free=("intent",),
     ),
     "sprint": Verb(
-        "`sprint watercolor | flat vector | film photo — a courier at dawn [--ar 16:9] [x20]` — 3–5 styles, 15–30 variations",
+        "`sprint watercolor | flat vector | film photo — a courier at dawn [--ar 16:9 | size 640x384] [x20]` — 3–5 styles, 15–30 variations",
         g.sprint,
         lambda c: warn(
             c.service.run_sprint(
@@ -166,6 +173,7 @@ VERBS: dict[str, Verb] = {
                 c.args["styles"],
                 c.args["count"],
                 c.args["ar"],
+                c.args["size"],
             ).warnings
         ),
         "Operator",
@@ -180,13 +188,13 @@ VERBS: dict[str, Verb] = {
         "Director",
     ),
     "lock": Verb(
-        "`lock 7 [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [ar 4:5 | size 640x384] [lora brand-style:0.8]` — recipe card + hero",
+        "`lock 7 [slot red bike] [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [cfg 7] [--ar 4:5 | size 640x384] [lora brand-style:0.8]` — recipe card + hero; `slot` names the words of #7's prompt that vary",
         lock_parser.lock,
         _lock,
         "Operator",
     ),
     "volume": Verb(
-        "`volume red bike; blue bike x4` — slot values only; the rest comes from the locked recipe",
+        "`volume blue bike; green bike x4` — slot values only, `;` between them, how many last; the rest comes from the locked recipe",
         g.volume,
         lambda c: warn(
             c.service.run_volume(
@@ -214,10 +222,11 @@ VERBS: dict[str, Verb] = {
         "Operator",
     ),
     "fix": Verb(
-        "`fix 12 a1 b1 remove the stray text` (inpaint grid cells), `fix 12 refine [strength 0.3] sharper edges`, or `fix 12 mask` with a mask file",
+        "`fix 12 a1 b1 clear sky, remove the stray text` (inpaint grid cells: say what the region should show; what follows remove/no/without goes to the negative prompt), `fix 12 refine [strength 0.3] sharper edges`, or `fix 12 mask` with a mask file",
         g.fix,
         _fix,
         "Operator",
+        free=("instruction",),
     ),
     "regenerate": Verb(
         "`regenerate 12` — a new seed for an image's slot value, back to keep/cull (instead of a large fix)",
@@ -254,18 +263,21 @@ VERBS: dict[str, Verb] = {
             ).warnings
         ),
         "Reviewer",
+        free=("note",),
     ),
     "reopen": Verb(
         "`reopen sprint <reason>` — re-open the concept sprint to rank a new direction",
         g.reopen,
         said(lambda c: c.service.reopen_sprint(c.project_id, c.user, c.args["reason"])),
         "Director",
+        free=("reason",),
     ),
     "skip": Verb(
         "`skip lock <reason>` — skip a play deliberately",
         g.skip,
         said(lambda c: c.service.skip_play(c.project_id, c.user, c.args["play"], c.args["reason"])),
         "Director",
+        free=("reason",),
     ),
     "budget": Verb(
         "`budget 12 10` — raise an image's iteration budget",
@@ -304,7 +316,25 @@ VERBS: dict[str, Verb] = {
         answers.settings,
         needs_project=False,
     ),
-    "help": Verb("`help` — this list", g.help_topic, _help, needs_project=False),
+    "help": Verb(
+        "`help` — this list",
+        g.help_topic,
+        _help,
+        needs_project=False,
+        free=("topic",),
+    ),
+}
+
+
+# `help` lists the verbs by the play they serve (a test checks each verb is in one group).
+HELP_GROUPS: dict[str, tuple[str, ...]] = {
+    "Start a project": ("new", "roles", "intent", "settings"),
+    "1 · Concept sprint": ("sprint", "rank", "approve", "reroll", "vary", "reopen"),
+    "2 · Lock-in pass": ("lock", "recipe", "recipes"),
+    "3 · Volume run": ("volume", "keep", "cull", "upscale", "regenerate"),
+    "4 · Fix-and-finish": ("fix", "handoff", "compare"),
+    "5 · Review gate": ("review", "sendback", "ship"),
+    "Any time": ("info", "status", "queue", "cancel", "metrics", "budget", "skip", "help"),
 }
 
 
@@ -314,7 +344,7 @@ def parse(text: str) -> Command:
 
 
 def usage(verb: str | None = None) -> str:
-    return grammar.usage(VERBS, verb)
+    return grammar.usage(VERBS, verb, HELP_GROUPS)
 
 
 def is_verb(word: str) -> bool:

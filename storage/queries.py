@@ -31,6 +31,12 @@ class MetricInputs:
     reviewed: int
     sent_back: int
     hero_durations: list[timedelta]
+    candidates: int = 0
+    ranked: int = 0
+
+
+# Keep rate's images: volume renders at keep/cull (re-rolls and variations of them too).
+VOLUME_ATTEMPTS = ("txt2img", "img2img")
 
 
 _S = TypeVar("_S", bound=Select)  # type: ignore[type-arg]
@@ -60,7 +66,10 @@ def metric_inputs(
 ) -> MetricInputs:
     """Counts for the four metrics over [since, until), for a project, a channel or the team."""
     attempts = select(func.count(Image.id), func.count(Image.kept_at)).where(
-        Image.kind.in_(ATTEMPT_KINDS), Image.created_at >= since, Image.created_at < until
+        Image.play == "volume",
+        Image.kind.in_(VOLUME_ATTEMPTS),
+        Image.created_at >= since,
+        Image.created_at < until,
     )
     generated, kept = session.execute(
         _scope(attempts, Image.project_id, channel_id, project_id)
@@ -104,7 +113,10 @@ def metric_inputs(
         if approved is not None:
             durations.append(approved - created)
 
+    candidates, ranked = _sprint_picks(session, since, until, channel_id, project_id)
     return MetricInputs(
+        candidates=candidates,
+        ranked=ranked,
         generated=int(generated),
         kept=int(kept),
         generations=int(generations),
@@ -161,6 +173,28 @@ class PromptKeepers:
         return {"prompt": self.prompt, "generated": self.generated, "kept": self.kept}
 
 
+def _sprint_picks(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    channel_id: str | None,
+    project_id: int | None,
+) -> tuple[int, int]:
+    """Sprint candidates made in the window, and how many of them the Director ranked."""
+    candidates = select(Image.id).where(
+        Image.play == "sprint",
+        Image.kind == "txt2img",
+        Image.created_at >= since,
+        Image.created_at < until,
+    )
+    ids = set(session.scalars(_scope(candidates, Image.project_id, channel_id, project_id)))
+    rankings = _scope(select(Ranking.image_ids), Ranking.project_id, channel_id, project_id)
+    ranked: set[int] = set()
+    for image_ids in session.scalars(rankings):
+        ranked |= set(image_ids) & ids
+    return len(ids), len(ranked)
+
+
 def keepers_by_prompt(
     session: Session, project_id: int
 ) -> tuple[list[PromptKeepers], list[PromptKeepers]]:
@@ -182,7 +216,11 @@ def keepers_by_prompt(
         counts[1] += image_id in ranked
     volume = (
         select(Image.slot_value, func.count(Image.id), func.count(Image.kept_at))
-        .where(Image.project_id == project_id, Image.play == "volume", Image.kind == "txt2img")
+        .where(
+            Image.project_id == project_id,
+            Image.play == "volume",
+            Image.kind.in_(VOLUME_ATTEMPTS),
+        )
         .group_by(Image.slot_value)
     )
     slots = [

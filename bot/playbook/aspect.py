@@ -43,6 +43,17 @@ def parse_size(text: str) -> tuple[int, int]:
     raise InvalidInput(f"A size is width×height, like `640x384` (got `{text}`).")
 
 
+def sized(preset: ModelPreset, ratio: str | None, size: str | None) -> tuple[int, int]:
+    """A ratio, an explicit size (checked against the family), or the family's square."""
+    if ratio is not None and size is not None:
+        raise InvalidInput("Give a ratio (`--ar 16:9`) or a size (`size 640x384`), not both.")
+    if size is not None:
+        width, height = parse_size(size)
+        check_size(preset, width, height)
+        return width, height
+    return size_for(preset, ratio or "1:1")
+
+
 def check_size(preset: ModelPreset, width: int, height: int) -> None:
     low, high, step = preset.min_side, preset.max_size, preset.multiple
     if all(low <= side <= high and side % step == 0 for side in (width, height)):

@@ -17,32 +17,53 @@ class Metric:
     unit: str
     better: str
     meaning: str
+    counted: str = ""  # what `count` counts, in words: "volume images", "finals"
 
     def formatted(self) -> str:
         if self.value is None:
-            return "n/a"
+            return "no data yet"
         if self.unit == "%":
             return f"{self.value * 100:.0f}%"
+        if self.unit == "h" and self.value < 1:
+            return f"{self.value * 60:.0f} min"
         if self.unit == "h":
             return f"{self.value:.1f} h"
         return f"{self.value:.1f}"
 
+    def basis(self) -> str:
+        """The count behind the figure, in words: "from 27 volume images"."""
+        return f"from {self.count} {self.counted}" if self.counted else f"from {self.count}"
+
 
 def keep_rate(kept: int, generated: int) -> Metric:
+    """Volume images kept at keep/cull; sprint candidates have their own figure (picks)."""
     return Metric(
         "Keep rate",
         kept / generated if generated else None,
         generated,
         "%",
         "up",
-        "rising means your recipes are improving",
+        "volume images kept; rising means your recipes are improving",
+        "volume images",
+    )
+
+
+def sprint_picks(ranked: int, candidates: int) -> Metric:
+    return Metric(
+        "Sprint picks",
+        ranked / candidates if candidates else None,
+        candidates,
+        "%",
+        "up",
+        "sprint candidates the Director ranked; breadth first, so a low share is normal",
+        "sprint candidates",
     )
 
 
 def iterations_per_final(generations: int, lineage_sizes: Sequence[int]) -> Metric:
     """The generations it took to ship a final: all of them, not only the final's own lineage."""
     finals = len(lineage_sizes)
-    own = f" (its own lineage alone: {sum(lineage_sizes) / finals:.1f})" if finals else ""
+    own = f" (its own history alone: {sum(lineage_sizes) / finals:.1f})" if finals else ""
     return Metric(
         "Iterations per final",
         generations / finals if finals else None,
@@ -51,6 +72,7 @@ def iterations_per_final(generations: int, lineage_sizes: Sequence[int]) -> Metr
         "down",
         "every generation in the window (sprint, hero and re-check, volume, re-rolls, fixes, "
         f"upscales) ÷ finals cleared{own}; falling means fewer generations buy each shipped image",
+        "finals",
     )
 
 
@@ -62,6 +84,7 @@ def rework_after_review(sent_back: int, reviewed: int) -> Metric:
         "%",
         "down",
         "should drop as recipes mature; rising means fix it in the recipe",
+        "reviews",
     )
 
 
@@ -74,6 +97,7 @@ def brief_to_hero(durations: Sequence[timedelta]) -> Metric:
         "h",
         "down",
         "the speed of your concept-to-lock loop",
+        "projects",
     )
 
 
@@ -83,4 +107,10 @@ def all_metrics(inputs: MetricInputs) -> list[Metric]:
         iterations_per_final(inputs.generations, inputs.lineage_sizes),
         rework_after_review(inputs.sent_back, inputs.reviewed),
         brief_to_hero(inputs.hero_durations),
+        sprint_picks(inputs.ranked, inputs.candidates),
     ]
+
+
+NO_INPUTS = MetricInputs(
+    generated=0, kept=0, generations=0, lineage_sizes=[], reviewed=0, sent_back=0, hero_durations=[]
+)

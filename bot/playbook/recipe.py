@@ -33,6 +33,69 @@ def render(template: str, value: str) -> str:
     return _SLOT.sub(lambda _match: value, template, count=1)
 
 
+def slot_in(prompt: str, words: str, number: int) -> tuple[str, str]:
+    """The template that makes `words` of a prompt its slot, and the slot's value as written.
+
+    "a courier on a red bike at dawn, film photo" + "red bike" → "a courier on a {subject} at
+    dawn, film photo": the slot is the part that varies, never the whole subject.
+    """
+    words = " ".join(words.split())
+    match = (
+        re.search(r"(?<!\w)" + re.escape(words) + r"(?!\w)", prompt, re.IGNORECASE)
+        if words
+        else None
+    )
+    if match is None:
+        raise InvalidInput(
+            f"“{words}” is not in #{number}'s prompt, “{prompt}”. Name words from it as the slot, "
+            f"e.g. `lock {number} slot {prompt.split(',')[0].split()[-1]}`."
+        )
+    return prompt[: match.start()] + "{subject}" + prompt[match.end() :], match.group(0)
+
+
+_SMALL_WORDS = frozenset(
+    ["a", "an", "the", "on", "in", "at", "of", "with", "and", "to", "for", "by", "from", "or"]
+)
+
+
+def repeated_phrase(template: str, value: str) -> str | None:
+    """Words of the slot value that the template's fixed words say again, if any.
+
+    "a rustic {subject} on a wooden table" with "a loaf of sourdough on a wooden table" would
+    render "… on a wooden table on a wooden table": two or more words in a row (not all small
+    words), or the same word on both sides of the slot's edge.
+    """
+    fixed = [w.lower() for w in re.findall(r"[\w'-]+", _SLOT.sub(" | ", template)) if w]
+    said = [w.lower() for w in re.findall(r"[\w'-]+", value)]
+    fixed_text = " " + " ".join(fixed) + " "
+    for size in range(len(said), 1, -1):
+        for start in range(len(said) - size + 1):
+            phrase = said[start : start + size]
+            if set(phrase) - _SMALL_WORDS and f" {' '.join(phrase)} " in fixed_text:
+                return " ".join(phrase)
+    rendered = [w.lower() for w in re.findall(r"[\w'-]+", render(template, value))]
+    doubled = next(
+        (
+            a
+            for a, b in zip(rendered, rendered[1:], strict=False)
+            if a == b and a not in _SMALL_WORDS
+        ),
+        None,
+    )
+    return doubled
+
+
+def check_template(template: str, value: str) -> None:
+    """Refuse a template whose fixed words repeat its slot value, showing both."""
+    phrase = repeated_phrase(template, value)
+    if phrase is not None:
+        raise InvalidInput(
+            f"The template `{template}` already says “{phrase}”, and so does the slot value "
+            f"“{value}”: every prompt would read “{render(template, value)}”. Name only the part "
+            "that varies as the slot (`lock N slot <words>`), or drop those words from the template."
+        )
+
+
 @dataclass(frozen=True)
 class RecipeCard:
     """Everything a teammate needs to reproduce the look."""

@@ -46,10 +46,10 @@ def fix(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
     # 1. The image to repair, unless an earlier attempt already recorded the repair.
     parent, done = _starting_image(w, job.id, params["parent_id"], "repair")
     if not done:
-        # 2. The parent's own settings, with the instruction in front of its prompt.
+        # 2. The parent's own settings, with the prompts the instruction asked for.
         backend = w.backend_for(parent.model_id or "tiny")
         init = w.load_png(parent)
-        task = _task_from(parent, init.width, init.height, params.get("instruction") or "")
+        task = _task_from(parent, init.width, init.height, params)
         w.check(lost)
         # 3. Repair: inpaint inside the mask, or image-to-image over the whole picture.
         picture, kind, mask_hash = _repair(w, backend, task, init, params)
@@ -85,13 +85,13 @@ def fix(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
         queue.complete(s, job_of(s, job.id), {"images": images})
 
 
-def _task_from(parent: Image, width: int, height: int, instruction: str) -> GenTask:
-    prompt = parent.prompt
-    if instruction:
-        prompt = f"{instruction}, {parent.prompt}" if parent.prompt else instruction
+def _task_from(
+    parent: Image, width: int, height: int, prompts: dict[str, Any] | None = None
+) -> GenTask:
+    """The parent's settings; a fix's prompts as its use case worked them out."""
     return GenTask(
-        prompt=prompt,
-        negative_prompt=parent.negative_prompt,
+        prompt=(prompts or {}).get("prompt", parent.prompt),
+        negative_prompt=(prompts or {}).get("negative_prompt", parent.negative_prompt),
         seed=parent.seed or 0,
         steps=max(parent.steps or 1, 2),
         guidance=parent.guidance or 5.0,
@@ -142,7 +142,7 @@ def upscale(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None
         backend = backend or w.backend_for(parent.model_id or "tiny")
         init = w.load_png(parent)
         scale = item["scale"]
-        task = _task_from(parent, init.width * scale, init.height * scale, "")
+        task = _task_from(parent, init.width * scale, init.height * scale)
         picture = backend.upscale(task, init, scale)
         stored = w.write_png(picture, w.png_params(task, backend, upscaled_from=parent.number))
         # 4. Record it as a keeper beside its parent, and the progress.
@@ -192,7 +192,7 @@ def vary(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
             w.release([job.id])
             raise Released()
         # 3. One variation: N's prompt and settings, a new seed, N's pixels as the start.
-        task = replace(_task_from(source, init.width, init.height, ""), seed=seed)
+        task = replace(_task_from(source, init.width, init.height), seed=seed)
         picture = backend.image_to_image(task, init, params["strength"])
         stored = w.write_png(
             picture,

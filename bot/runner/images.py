@@ -37,18 +37,39 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
+MAX_ROW = 8
+
+
+def _rows(tiles: Sequence[Tile], columns: int, by_label: bool) -> list[list[Tile]]:
+    """Tiles in rows: `columns` a row, or one row per label (a moodboard's style) when asked."""
+    if not by_label:
+        return [list(tiles[i : i + columns]) for i in range(0, len(tiles), columns)]
+    groups: dict[str, list[Tile]] = {}
+    for tile in tiles:
+        groups.setdefault(tile.label, []).append(tile)
+    return [
+        group[i : i + MAX_ROW] for group in groups.values() for i in range(0, len(group), MAX_ROW)
+    ]
+
+
 def contact_sheet(
-    tiles: Sequence[Tile], *, tile_size: int = 192, columns: int | None = None
+    tiles: Sequence[Tile],
+    *,
+    tile_size: int = 192,
+    columns: int | None = None,
+    by_label: bool = False,
 ) -> Image.Image:
     """Numbered tiles with labels, in a grid: the moodboard or batch at a glance.
 
     Tiles keep their aspect: `tile_size` is the width of a box shaped like the first image
     (16:9 tiles are wide and low); an image of another shape is fitted inside the box.
+    `by_label` lays out one row per label, so a moodboard reads one style a row.
     """
     if not tiles:
         raise ValueError("a contact sheet needs at least one tile")
-    columns = columns or min(5, len(tiles))
-    rows = (len(tiles) + columns - 1) // columns
+    grid = _rows(tiles, columns or min(5, len(tiles)), by_label)
+    columns = max(len(row) for row in grid)
+    rows = len(grid)
     first = tiles[0].image
     cell = (tile_size, max(1, round(tile_size * first.height / first.width)))
     label_height = max(18, tile_size // 8)
@@ -61,9 +82,10 @@ def contact_sheet(
     draw = ImageDraw.Draw(sheet)
     number_font = _font(max(12, tile_size // 9))
     label_font = _font(max(10, tile_size // 14))
-    for position, tile in enumerate(tiles):
-        x = gap + (position % columns) * (cell[0] + gap)
-        y = gap + (position // columns) * (cell[1] + label_height + gap)
+    placed = [(r, c, tile) for r, row in enumerate(grid) for c, tile in enumerate(row)]
+    for row_index, column, tile in placed:
+        x = gap + column * (cell[0] + gap)
+        y = gap + row_index * (cell[1] + label_height + gap)
         fitted = ImageOps.contain(tile.image.convert("RGB"), cell, Image.Resampling.LANCZOS)
         sheet.paste(fitted, (x + (cell[0] - fitted.width) // 2, y + (cell[1] - fitted.height) // 2))
         badge = f"{tile.number}"

@@ -26,7 +26,7 @@ def finish_with_sheet(w: Worker, job_id: int, backend: Backend) -> None:
         Tile(w.load_png(image), image.number, image.style or image.slot_value or "")
         for image in images
     ]
-    sheet = contact_sheet(tiles)
+    sheet = contact_sheet(tiles, by_label=any(image.style for image in images))
     digest = w.store.put(to_png(sheet, {"contact_sheet_of": [image.number for image in images]}))
     warnings = w.prompt_warnings(backend, images)
     with w.sessions.begin() as s:

@@ -5,6 +5,7 @@ Each play's own interactive message is in bot.slack.messages; the modals in bot.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from bot.playbook.metrics import Metric
 from bot.playbook.next_step import Step
 from bot.playbook.roles import Role
 from bot.playbook.sequence import PLAYS
+from storage.pngs import a1111_sampler
 
 if TYPE_CHECKING:
     from storage.models import Job, PlayRun, Project, Recipe
@@ -153,8 +155,16 @@ def project_root(
     return f"Project {project.id}: {escape(project.intent)}", blocks
 
 
+def job_label(job: Job) -> str:
+    """What the job is, of which images, and who asked: "Repair of #18 by @Omar"."""
+    params = job.params or {}
+    sources = params.get("numbers") or ([params["number"]] if params.get("number") else [])
+    of = f" of {', '.join(f'#{n}' for n in sources)}" if sources else ""
+    return f"{JOB_LABEL.get(job.kind, job.kind)}{of} by {mention(job.created_by)}"
+
+
 def progress_text(job: Job) -> str:
-    label = JOB_LABEL.get(job.kind, job.kind)
+    label = job_label(job)
     if job.status == "queued" and job.progress_done == 0:
         return (
             f":hourglass_flowing_sand: {label}: queued (job {job.id}, {job.progress_total} images)"
@@ -171,13 +181,18 @@ def progress_text(job: Job) -> str:
 # ---- play 1: moodboard and ranking -----------------------------------------------------------
 
 
+def marked_template(template: str) -> str:
+    """The template as mrkdwn with its slot in bold, so the part that varies stands out."""
+    return re.sub(r"\{(\w+)\}", r"*{\1}*", escape(template))
+
+
 def recipe_fields(recipe: Recipe) -> list[dict[str, Any]]:
     return [
         text_object(f"*Model*\n`{recipe.model_id}` `{(recipe.model_hash or 'pending')[:12]}`"),
-        text_object(f"*Scheduler*\n{recipe.scheduler}"),
+        text_object(f"*Sampler*\n{a1111_sampler(recipe.scheduler)}"),
         text_object(f"*Steps · guidance*\n{recipe.steps} · {recipe.guidance:g}"),
         text_object(f"*Size · seed*\n{recipe.width}×{recipe.height} · {recipe.seed}"),
-        text_object(f"*Template*\n`{escape(recipe.prompt_template)}`"),
+        text_object(f"*Template* (the slot in bold)\n{marked_template(recipe.prompt_template)}"),
         text_object(f"*Slot*\n`{{{recipe.slot_name}}}` = {escape(recipe.slot_value)}"),
         text_object(f"*Negative*\n{escape(recipe.negative_prompt) or '—'}"),
         *(
@@ -231,10 +246,11 @@ def metrics_blocks(
             trend = f" {arrow} from {before.formatted()}" + (
                 "" if good is None else " (good)" if good else " (watch)"
             )
-        lines.append(f"*{now.name}:* {now.formatted()}{trend} — n={now.count}\n_{now.meaning}_")
+        lines.append(f"*{now.name}:* {now.formatted()}{trend} — {now.basis()}")
     return [
         section(f":bar_chart: *{title}* — last {days} days vs the {days} before"),
         section("\n".join(lines)),
+        context("What each number means: `help metrics`."),
     ]
 
 

@@ -41,11 +41,21 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 NUMBER = re.compile(r"^#?(\d{1,6})$")
 
 
-def usage(table: Mapping[str, Syntax], verb: str | None = None) -> str:
-    """One verb's usage line, or every verb's when none (or an unknown one) is asked for."""
+def usage(
+    table: Mapping[str, Syntax],
+    verb: str | None = None,
+    groups: Mapping[str, tuple[str, ...]] | None = None,
+) -> str:
+    """One verb's usage line, or every verb's (by group, when given) when none is asked for."""
     if verb is not None and verb in table:
         return "Usage: " + table[verb].usage
-    return "Atelier commands:\n" + "\n".join(f"• {entry.usage}" for entry in table.values())
+    if groups is None:
+        return "Atelier commands:\n" + "\n".join(f"• {entry.usage}" for entry in table.values())
+    lines = ["Atelier commands, by play:"]
+    for title, verbs in groups.items():
+        lines.append(f"*{title}*")
+        lines += [f"• {table[name].usage}" for name in verbs]
+    return "\n".join(lines)
 
 
 def number(token: str, what: str = "an image number") -> int:

@@ -99,13 +99,13 @@ def _made(info: ImageInfo) -> str:
     when = info.made_at.strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"Made by {mention(info.image.created_by)} on {when} · {recipe} · "
-        f"budget: {info.spent} of {info.budget} generations spent on its lineage"
+        f"budget: {info.spent} of {info.budget} generations spent on its history (this image and its versions)"
     )
 
 
 def _lineage(info: ImageInfo) -> str:
     if len(info.lineage) < 2:
-        return "Lineage: a first generation, with no versions after it."
+        return "History: a first generation, with no versions after it."
 
     def shown(step: Step) -> str:
         number = f"*#{step.number}*" if step.number == info.image.number else f"#{step.number}"
@@ -113,4 +113,4 @@ def _lineage(info: ImageInfo) -> str:
 
     steps = " → ".join(shown(step) for step in info.lineage)
     parent = f" (made from #{info.parent})" if info.parent else ""
-    return f"Lineage{parent}: {steps}"
+    return f"History{parent}: {steps}"

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bot.slack import options
 from bot.slack.grammar import NUMBER, UsageError
 
 _LOCK_KEYS = (
@@ -23,18 +24,40 @@ _LOCK_KEYS = (
     "style",
     "value",
     "lora",
+    "slot",
 )
+_LOCK_ALIASES = {"cfg": "guidance", "aspect": "ar"}
+
+
+def _key(token: str) -> str | None:
+    """The lock key a word names (`--ar`, `cfg` and `ar` alike), or None for text."""
+    word = token.lower()
+    bare = _LOCK_ALIASES.get(word.removeprefix("--"), word.removeprefix("--"))
+    return bare if bare in _LOCK_KEYS else None
+
+
+def _split_pairs(tokens: list[str]) -> list[str]:
+    """`steps=30` as `steps 30`, for the keys a lock knows (others are refused later)."""
+    out: list[str] = []
+    for token in tokens:
+        name, equals, value = token.partition("=")
+        if equals and _key(name) is not None:
+            out += [name, value]
+        else:
+            out.append(token)
+    return out
 
 
 def _lock_pairs(tokens: list[str]) -> list[tuple[str, str]]:
     """`template a {subject} negative blurry seed 7` as (key, words) pairs, in order."""
     key, words = None, []  # type: ignore[var-annotated]
     pairs: list[tuple[str, str]] = []
-    for token in tokens:
-        if token.lower() in _LOCK_KEYS:
+    for token in _split_pairs(tokens):
+        named = _key(token)
+        if named is not None:
             if key:
                 pairs.append((key, " ".join(words)))
-            key, words = token.lower(), []
+            key, words = named, []
         elif key is not None:
             words.append(token)
         elif token:
@@ -87,6 +110,7 @@ def lock(rest: str) -> dict[str, Any]:
         if key == "lora":
             args.setdefault("loras", []).append(_lora(value))
             continue
+        options.take(value, (), "lock")  # `sampler euler`, `--chaos 5`, `x4`: refused
         try:
             args[key] = _LOCK_TYPES.get(key, str)(value.strip('"“”'))
         except ValueError as error:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.playbook.gate import CHECKLIST, REVIEWER_ITEMS, SHORT
 from bot.slack.blocks import (
+    GRID_CELLS,
     MAX_OPTIONS,
     Block,
     button,
@@ -135,10 +136,12 @@ def batch(project: Project, images: Sequence[Image], file_id: str, title: str) -
     return blocks
 
 
-def sheet_only(title: str, images: Sequence[Image], file_id: str) -> list[Block]:
+def sheet_only(
+    title: str, images: Sequence[Image], file_id: str, caption: str | None = None
+) -> list[Block]:
     numbers = ", ".join(f"#{image.number}" for image in images)
     return [
-        section(f":mag: *{title}* — {numbers}"),
+        section(f":mag: *{title}* — {caption or numbers}"),
         image_block(file_id, f"{title}: {numbers}", title),
     ]
 
@@ -146,16 +149,49 @@ def sheet_only(title: str, images: Sequence[Image], file_id: str) -> list[Block]
 # ---- play 4: repairs -------------------------------------------------------------------------
 
 
-def repaired(project: Project, image: Image, parent: Image | None, file_id: str) -> list[Block]:
+MADE = {
+    "inpaint": "inpainted",
+    "editor": "edited by hand",
+    "upscale": "upscaled",
+    "repro": "re-rendered",
+}
+
+
+def _how(image: Image) -> str:
+    """What making this version from its parent was, in words."""
+    if image.kind in MADE:
+        return MADE[image.kind]
+    if image.kind == "img2img":
+        return "refined" if image.play == "fix" else "varied"
+    return "locked as the hero" if image.play == "lock" else "re-rolled"
+
+
+def made_from(image: Image, parent: Image | None, cells: list[int] | None = None) -> str:
+    """Who made a version and from what: "@Omar inpainted #18 (a1, b1) → #28"."""
+    if parent is None:
+        return f"#{image.number}"
+    where = f" ({', '.join(GRID_CELLS[c] for c in cells)})" if cells else ""
+    return f"{mention(image.created_by)} {_how(image)} #{parent.number}{where} → #{image.number}"
+
+
+def repaired(
+    project: Project,
+    image: Image,
+    parent: Image | None,
+    file_id: str,
+    cells: list[int] | None = None,
+) -> list[Block]:
     origin = f" of #{parent.number}" if parent else ""
-    how = {"inpaint": "inpainted", "img2img": "refined", "editor": "edited by hand"}.get(
-        image.kind, image.kind
-    )
+    strength = f" (strength {image.strength:g})" if image.strength is not None else ""
     return [
         section(
-            f":adhesive_bandage: *#{image.number}* — #{parent.number if parent else '?'} {how} (strength {image.strength if image.strength is not None else '—'})"
-            if parent
-            else f"*#{image.number}*"
+            f":adhesive_bandage: {made_from(image, parent, cells)}{strength}\n"
+            f"*Prompt:* {escape(image.prompt)}"
+            + (
+                f"\n*Negative prompt:* {escape(image.negative_prompt)}"
+                if image.negative_prompt
+                else ""
+            )
         ),
         image_block(file_id, f"Repaired version{origin}: {image.prompt}", f"#{image.number}"),
         {
@@ -211,11 +247,21 @@ def gate(
         alt["initial_value"] = draft.alt_text
     return [
         section(
-            f":shield: *Review gate — #{image.number}*  ·  Reviewer {mention(project.reviewer)} (veto)"
+            f":shield: *Review gate — #{image.number}*  ·  Reviewer {mention(project.reviewer)}"
+            " (may send anything back)"
+            + (f"\n{made_from(image, view.parent)}" if view.parent else "")
         ),
         image_block(file_id, f"Gate candidate #{image.number}: {image.prompt}", f"#{image.number}"),
         *(beside or []),
-        section(f"*Prompt:* {escape(image.prompt)}\n*Hints (never a decision):*\n{hint_text}"),
+        section(
+            f"*Prompt:* {escape(image.prompt)}"
+            + (
+                f"\n*Negative prompt:* {escape(image.negative_prompt)}"
+                if image.negative_prompt
+                else ""
+            )
+            + f"\n*Worth a look (Atelier's guess, your call):*\n{hint_text}"
+        ),
         {
             "type": "actions",
             "block_id": f"gate_boxes:{project.id}:{image.number}",

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.playbook.gate import SHORT, GateItem, item_named
 from bot.playbook.sequence import ORDER, Play
+from bot.slack import options
 from bot.slack.grammar import Parser, UsageError, number, numbers_of, user
 
 _SEPARATOR = re.compile(r"\s+(?:—|–|--|-)\s+")
@@ -80,22 +81,37 @@ def roles(rest: str) -> dict[str, Any]:
 
 
 def sprint(rest: str) -> dict[str, Any]:
+    """`sprint a | b | c — subject [--ar 16:9 | size 640x384] [x20]`."""
     parts = _SEPARATOR.split(rest, maxsplit=1)
     if len(parts) != 2:
         raise UsageError("Separate the styles from the subject with ` — `.")
     styles_text, subject = parts
-    ar = "1:1"
-    named = re.search(r"\s+--ar\s+(\d{1,2}:\d{1,2})\b", subject)
-    if named:
-        ar, subject = named.group(1), subject[: named.start()] + subject[named.end() :]
-    count = 15
-    match = re.search(r"\s+x(\d{1,3})$", subject)
-    if match:
-        count, subject = int(match.group(1)), subject[: match.start()]
-    styles = [style.strip() for style in styles_text.split("|") if style.strip()]
+    subject, count = _count_at_end(subject, 15)
+    subject, found = options.take(subject, ("ar", "size"), "sprint", count_last=True)
+    styles = []
+    for style in styles_text.split("|"):
+        text, more = options.take(style, ("ar", "size"), "sprint", count_last=True)
+        found.update(more)
+        if text:
+            styles.append(text)
     if not subject.strip():
         raise UsageError("Name the subject after the styles.")
-    return {"styles": styles, "subject": subject.strip(), "count": count, "ar": ar}
+    return {"styles": styles, "subject": subject.strip(), "count": count, **_shape(found)}
+
+
+def _count_at_end(text: str, default: int) -> tuple[str, int]:
+    """`… x4`: how many, only as the last word."""
+    words = text.split()
+    if words and (match := options.COUNT.fullmatch(words[-1])):
+        return " ".join(words[:-1]), int(match.group(1))
+    return text, default
+
+
+def _shape(found: dict[str, str]) -> dict[str, Any]:
+    """`ar` and `size` as one choice: both at once is refused."""
+    if "ar" in found and "size" in found:
+        raise UsageError("Give a ratio (`--ar 16:9`) or a size (`size 640x384`), not both.")
+    return {"ar": found.get("ar"), "size": found.get("size")}
 
 
 def rank(rest: str) -> dict[str, Any]:
@@ -109,18 +125,27 @@ def approve(rest: str) -> dict[str, Any]:
     return {"what": what or None}
 
 
+# A volume value may name a recipe setting only to repeat the card: any change is drift.
+_CARD_OPTIONS = {
+    "ar": "ar",
+    "size": "size",
+    "steps": "steps",
+    "seed": "seed",
+    "guidance": "guidance",
+    "sampler": "scheduler",
+}
+
+
 def volume(rest: str) -> dict[str, Any]:
+    """`volume red bike; blue bike x4`: slot values, `;`-separated; how many only at the end."""
+    text, per_value = _count_at_end(rest, 1)
+    values: list[str] = []
     overrides: dict[str, Any] = {}
-    tokens = rest.split(" ")
-    while tokens and re.fullmatch(r"[a-z_]+=\S+", tokens[-1]):
-        name, value = tokens.pop().split("=", 1)
-        overrides[name] = value
-    text = " ".join(tokens).strip()
-    per_value = 1
-    match = re.search(r"\s*\bx(\d{1,3})$", text)
-    if match:
-        per_value, text = int(match.group(1)), text[: match.start()]
-    values = [value.strip() for value in text.split(";") if value.strip()]
+    for part in text.split(";"):
+        value, found = options.take(part, _CARD_OPTIONS, "volume", count_last=True)
+        overrides.update({_CARD_OPTIONS[name]: setting for name, setting in found.items()})
+        if value.strip():
+            values.append(value.strip())
     if not values:
         raise UsageError("Give at least one slot value.")
     return {"values": values, "per_value": per_value, "overrides": overrides}

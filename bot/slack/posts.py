@@ -202,6 +202,7 @@ def post_version(
     text: str,
     *,
     job_id: int | None = None,
+    cells: list[int] | None = None,
 ) -> dict[str, Any]:
     """A new version of an image (a repair or an editor's file), with its way to the gate."""
     parent = d.service.image_by_id(image.parent_id) if image.parent_id else None
@@ -211,7 +212,7 @@ def post_version(
         message,
         project,
         text,
-        messages.repaired(project, image, parent, file_id),
+        messages.repaired(project, image, parent, file_id, cells),
         kind="repair",
         job_id=job_id,
         image_id=image.id,
@@ -318,6 +319,12 @@ def _volume(
 def _upscale(
     d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
+    made = "; ".join(
+        messages.made_from(
+            image, d.service.image_by_id(image.parent_id) if image.parent_id else None
+        )
+        for image in images
+    )
     return _sheet(
         d,
         message,
@@ -325,9 +332,9 @@ def _upscale(
         job,
         filename=f"upscaled-job{job.id}.png",
         title="Upscaled keepers",
-        text="Upscaled keepers",
+        text="Upscaled keepers: " + ", ".join(f"#{image.number}" for image in images),
         body=lambda file_id: (
-            messages.sheet_only("Upscaled keepers", images, file_id)
+            messages.sheet_only("Upscaled keepers", images, file_id, made)
             + [blocks.context("Send one to the gate with `review N`.")]
         ),
         kind="sheet",
@@ -338,7 +345,13 @@ def _fix(
     d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
     return post_version(
-        d, message, project, images[0], f"Repaired #{images[0].number}", job_id=job.id
+        d,
+        message,
+        project,
+        images[0],
+        f"Repaired #{images[0].number}",
+        job_id=job.id,
+        cells=job.params.get("cells"),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from sqlalchemy import func, select
@@ -63,5 +64,6 @@ def test_one_persons_sprints_in_three_threads_at_once_stay_within_their_queue_li
             queued = s.scalar(select(func.sum(Job.progress_total)).where(Job.status == "queued"))
             assert (queued or 0) <= 40
         for project_id in projects:
-            service.cancel(project_id, OPERATOR)
+            with contextlib.suppress(errors.InvalidInput):  # a refused sprint queued nothing
+                service.cancel(project_id, OPERATOR)
     assert len(refused) == 10

@@ -74,7 +74,7 @@ def test_keeping_more_than_one_in_four_earns_a_nudge_not_a_block(
     numbers = flow.volume()  # keeps 2 of 4
     nudges = [text for text in notices(sessions) if "cull aggressively" in text]
     assert nudges == [
-        ":scissors: You kept 2 of 4 in this batch. The playbook: “Generate in batches, then cull "
+        f":scissors: <@{OPERATOR}> kept 2 of 4 in this batch. The playbook: “Generate in batches, then cull "
         "aggressively—expect to keep 1 in 4 or fewer.”"
     ]
     flow.service.mark(flow.project_id, OPERATOR, keep=[], cull=numbers[1:2])
@@ -149,4 +149,4 @@ def test_iterations_per_final_counts_every_generation_in_the_project(flow: Flow)
     iterations = flow.service.metrics(since=since, until=until, project_id=flow.project_id)[1]
     # 15 sprint variations + the hero and its re-check + 4 volume images, for one final.
     assert (iterations.value, iterations.count) == (21.0, 1)
-    assert "its own lineage alone: 1.0" in iterations.meaning
+    assert "its own history alone: 1.0" in iterations.meaning

@@ -96,7 +96,7 @@ def test_a_16_9_project_goes_through_all_five_plays(local: LocalSlack) -> None:
     local.message(CHANNEL, thread, "approved the hero")
 
     # Play 3: a batch at the card's size; another size is drift.
-    say(OPERATOR, "volume red bike x2 size=64x64")
+    say(OPERATOR, "volume red bike size=64x64 x2")
     local.ephemeral(OPERATOR, "width 80 → 64")
     say(OPERATOR, "volume red bike x3")
     batch = local.message(CHANNEL, thread, "Volume batch")

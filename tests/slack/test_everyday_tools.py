@@ -51,7 +51,7 @@ def test_a_mag_on_the_hero_shows_its_recipe_and_lineage(local: LocalSlack) -> No
     slack.react(STRANGER, CHANNEL, hero, "mag")
     shown = card(local, STRANGER, ": hero, text to image, kept")
     assert "recipe v1" in shown
-    assert "Lineage (made from #1): #1 text to image" in shown
+    assert "History (made from #1): #1 text to image" in shown
     assert "*#16* text to image (kept) → #17 reproducibility re-render (culled)" in shown
 
 

@@ -20,18 +20,50 @@ from handlers.verbs import parse
                 "styles": ["watercolor", "flat vector", "film photo"],
                 "subject": "a courier at dawn",
                 "count": 15,
-                "ar": "1:1",
+                "ar": None,
+                "size": None,
             },
         ),
         (
             "sprint a|b|c -- x y x20",
             "sprint",
-            {"styles": ["a", "b", "c"], "subject": "x y", "count": 20, "ar": "1:1"},
+            {"styles": ["a", "b", "c"], "subject": "x y", "count": 20, "ar": None, "size": None},
         ),
         (
             "sprint a|b|c — x y --ar 16:9 x20",
             "sprint",
-            {"styles": ["a", "b", "c"], "subject": "x y", "count": 20, "ar": "16:9"},
+            {"styles": ["a", "b", "c"], "subject": "x y", "count": 20, "ar": "16:9", "size": None},
+        ),
+        (
+            "sprint a|b|c — x y ar 16:9",
+            "sprint",
+            {"styles": ["a", "b", "c"], "subject": "x y", "count": 15, "ar": "16:9", "size": None},
+        ),
+        (
+            "sprint a|b|c — x y size 640x384 x20",
+            "sprint",
+            {
+                "styles": ["a", "b", "c"],
+                "subject": "x y",
+                "count": 20,
+                "ar": None,
+                "size": "640x384",
+            },
+        ),
+        (
+            "lock 7 slot red bike --ar 16:9 cfg 7",
+            "lock",
+            {"number": 7, "slot": "red bike", "ar": "16:9", "guidance": 7.0},
+        ),
+        (
+            "volume croissant --ar 16:9",
+            "volume",
+            {"values": ["croissant"], "per_value": 1, "overrides": {"ar": "16:9"}},
+        ),
+        (
+            "volume croissant; baguette steps 30 x4",
+            "volume",
+            {"values": ["croissant", "baguette"], "per_value": 4, "overrides": {"steps": "30"}},
         ),
         (
             "lock 7 ar 4:5 size 640x384",

@@ -101,9 +101,11 @@ def test_the_play_rules_in_the_thread(local: LocalSlack) -> None:
     local.ephemeral(DIRECTOR, "belongs to the concept sprint, which is done")
     # Keeping 2 of 4 is allowed, with the playbook's words.
     slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]} {numbers[1]}", thread_ts=thread)
-    local.message(CHANNEL, thread, "You kept 2 of 4 in this batch")
+    local.message(CHANNEL, thread, f"<@{OPERATOR}> kept 2 of 4 in this batch")
     # A new recipe version needs its own approval before a volume run.
     slack.say(OPERATOR, CHANNEL, f"lock {numbers[0]}", thread_ts=thread)
-    local.message(CHANNEL, thread, "Hero #", after=local.message(CHANNEL, thread, "You kept")["ts"])
+    local.message(
+        CHANNEL, thread, "Hero #", after=local.message(CHANNEL, thread, "kept 2 of 4")["ts"]
+    )
     slack.say(OPERATOR, CHANNEL, "volume green tram", thread_ts=thread)
     local.ephemeral(OPERATOR, "hero of recipe v2")

@@ -116,5 +116,5 @@ class ChannelPlays(UseCases):
             for name, value in changes.items():
                 setattr(d.project, name, value)
             d.detail = changes
-            d.say("roles", roles=changes)
+            d.say("roles", roles=changes, user=user)
             return d.project

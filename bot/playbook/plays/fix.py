@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
-from bot.playbook.plays.base import Outcome, UseCases, in_range, post, refresh_root
+from bot.playbook.instructions import repair_prompts
+from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled, post, refresh_root
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
 from storage import prompt_log, queries
@@ -106,11 +107,14 @@ class FixPlays(UseCases):
         )
         with self._decide(project_id, user, role, doing, "fix_image", after=Play.FIX) as d:
             image = self._image(d.s, d.project, number)
-            if image.status == ImageStatus.CULLED:
-                raise errors.InvalidInput(
-                    f"#{number} was culled; keep it again before repairing it."
-                )
+            not_culled(image, "repaired")
             warnings = self._spend_budget(d.s, d.project, image)
+            prompts = repair_prompts(
+                instruction,
+                image.prompt or "",
+                image.negative_prompt or "",
+                region=mode == "inpaint",
+            )
             job = self._enqueue(
                 d.s,
                 d.project,
@@ -118,8 +122,11 @@ class FixPlays(UseCases):
                 "fix",
                 {
                     "parent_id": image.id,
+                    "number": number,
                     "mode": mode,
                     "instruction": instruction.strip(),
+                    "prompt": prompts.prompt,
+                    "negative_prompt": prompts.negative_prompt,
                     "cells": cells or [],
                     "mask_hash": mask_hash,
                     "strength": strength,
@@ -152,7 +159,7 @@ class FixPlays(UseCases):
                 )
             root.budget = budget
             d.detail = {"image": number, "budget": budget}
-            d.say("budget", number=number, budget=budget)
+            d.say("budget", number=number, budget=budget, user=user)
             return Outcome(d.project)
 
     def budget_of(self, project_id: int, number: int) -> tuple[int, int]:
@@ -172,7 +179,7 @@ class FixPlays(UseCases):
             image.status, image.editor = ImageStatus.WITH_EDITOR, editor
             self._start(self._play(d.s, d.project, Play.FIX), user, d.hat, self.clock())
             d.detail = {"image": number, "editor": editor}
-            d.say("handoff", number=number, editor=editor)
+            d.say("handoff", number=number, editor=editor, user=user)
             return Outcome(d.project)
 
     def editor_image(self, project_id: int, user: str, number: int | None) -> Image:

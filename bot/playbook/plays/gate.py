@@ -13,6 +13,7 @@ from bot.playbook.plays.base import (
     PAUSE_HOW_TO_RESUME,
     Outcome,
     UseCases,
+    not_culled,
     notice,
     post,
     refresh_root,
@@ -29,6 +30,7 @@ class GateView:
     hints: list[Hint]
     logged: bool
     checklist: dict[GateItem, str]
+    parent: Image | None = None  # what a derived image (repair, upscale, variation) came from
 
 
 def _logged(image: Image) -> bool:
@@ -58,10 +60,9 @@ class GatePlays(UseCases):
             self._require_running(project)
             self._require_order(s, project, Play.GATE)
             image = self._image(s, project, number)
-            if image.status in (ImageStatus.CULLED, ImageStatus.SHIPPED):
-                raise errors.InvalidInput(
-                    f"#{number} is {image.status}; only candidates go to the gate."
-                )
+            not_culled(image, "sent to the gate")
+            if image.status == ImageStatus.SHIPPED:
+                raise errors.InvalidInput(f"#{number} is shipped: cleared at the gate already.")
             image.status = ImageStatus.AT_GATE
             hat = roles.of(user)[0].value
             run = self._play(s, project, Play.GATE)
@@ -92,9 +93,13 @@ class GatePlays(UseCases):
             project_id, user, Role.REVIEWER, "pass the review gate", "review", after=Play.GATE
         ) as d:
             image = self._image(d.s, d.project, number)
-            if image.status in (ImageStatus.CULLED, ImageStatus.SHIPPED):
+            not_culled(image, "reviewed")
+            if image.status == ImageStatus.SHIPPED:
+                raise errors.InvalidInput(f"#{number} is shipped: cleared at the gate already.")
+            if decision == "send_back" and image.status == ImageStatus.SENT_BACK:
                 raise errors.InvalidInput(
-                    f"#{number} is {image.status}; there is nothing to review."
+                    f"#{number} is already sent back; a second send-back would count twice. When "
+                    f"it is fixed, `review {number}` brings it (or its new version) to the gate."
                 )
             self._require_cooloff(d.s, d.project, user)
             logged = _logged(image)
@@ -205,7 +210,8 @@ class GatePlays(UseCases):
     def gate_view(self, project_id: int, number: int) -> GateView:
         with self._tx() as s:
             image = self._image(s, self._project(s, project_id), number)
-            return GateView(image, hints(image.prompt), _logged(image), CHECKLIST)
+            parent = s.get(Image, image.parent_id) if image.parent_id else None
+            return GateView(image, hints(image.prompt), _logged(image), CHECKLIST, parent)
 
     def save_gate_draft(
         self,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from bot.playbook import errors
 from bot.playbook.plays.base import UseCases, refresh_root
 from bot.playbook.plays.lock_in import record_reproducibility
 from bot.playbook.roles import Role
@@ -79,10 +80,15 @@ class JobPlays(UseCases):
             if job_id is not None:
                 stmt = stmt.where(Job.id == job_id)
             jobs = list(d.s.scalars(stmt))
+            if not jobs:
+                which = f"Job {job_id} is not" if job_id is not None else "Nothing is"
+                raise errors.InvalidInput(
+                    f"{which} queued or running in this project, so nothing was cancelled."
+                )
             for job in jobs:
                 queue.cancel(d.s, job)
             d.detail = {"jobs": [job.id for job in jobs]}
-            d.say("cancelled", jobs=[job.id for job in jobs])
+            d.say("cancelled", jobs=[job.id for job in jobs], user=user)
             return jobs
 
     def jobs(self, channel_id: str) -> list[Job]:

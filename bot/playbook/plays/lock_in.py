@@ -12,11 +12,11 @@ from bot.playbook.aspect import check_size, size_for
 from bot.playbook.loras import LoraChoice, check_loras
 from bot.playbook.plays.base import Outcome, UseCases, in_range
 from bot.playbook.presets import ModelPreset
-from bot.playbook.recipe import RecipeCard, lora_tuples, slot_of
+from bot.playbook.recipe import RecipeCard, check_template, lora_tuples, slot_in, slot_of
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
-from storage.models import Image, Project, Recipe
-from storage.states import ImageStatus
+from storage.models import Image, Project, Ranking, Recipe
+from storage.states import KEEPERS, ImageKind, ImageStatus
 
 DEFAULT_NEGATIVE = "blurry, lowres, jpeg artifacts, watermark, text, deformed"
 MAX_SEED = 2**32 - 1
@@ -74,16 +74,53 @@ def _without_image(template: str | None, value: str | None, style: str | None) -
     return (f"{template}, {style}" if style else template), value
 
 
-def _template(source: Image, template: str | None) -> tuple[str, str]:
-    """The prompt template and its slot value: given, or the source's prompt with its subject cut out."""
+def _template(source: Image, template: str | None, slot: str | None) -> tuple[str, str, bool]:
+    """The prompt template, its slot value, and whether the whole subject became the slot.
+
+    Given: as typed (the slot value named, else the source's). `slot red bike`: those words of
+    the source's prompt. Neither: the source's subject, with a hint on how to narrow it.
+    """
     if template is not None:
-        return template, source.slot_value or ""
+        value = slot if slot is not None else (source.slot_value or "")
+        check_template(template, value)
+        return template, value, False
+    if slot is not None:
+        return (*slot_in(source.prompt, slot, source.number), False)
     if not source.slot_value or source.slot_value not in source.prompt:
         raise errors.InvalidInput(
-            f"Image #{source.number} has no subject to turn into a slot. Give a template: "
+            f"Image #{source.number} has no subject to turn into a slot. Name the words that vary: "
+            f"`lock {source.number} slot <words of its prompt>`, or give a template: "
             f"`lock {source.number} template a {{subject}} at dawn, watercolor`."
         )
-    return source.prompt.replace(source.slot_value, "{subject}", 1), source.slot_value
+    return source.prompt.replace(source.slot_value, "{subject}", 1), source.slot_value, True
+
+
+def _check_lockable(s: Session, project: Project, image: Image) -> None:
+    """A lock takes a ranked candidate of the approved direction, a kept volume image (a new
+    recipe version), or a hero (a re-lock); anything else is refused, naming what would do."""
+    if image.play == Play.VOLUME and image.status in KEEPERS:
+        return
+    if image.play == Play.LOCK and image.kind != ImageKind.REPRO:
+        return
+    if project.direction_image_id is None:
+        return  # no direction yet: the sprint's order check speaks for itself
+    ranking = s.scalars(
+        select(Ranking).where(Ranking.project_id == project.id).order_by(Ranking.id.desc())
+    ).first()
+    ranked = list(ranking.image_ids) if ranking else [project.direction_image_id]
+    if image.id in ranked and image.status != ImageStatus.CULLED:
+        return
+    direction = s.get(Image, project.direction_image_id)
+    others = s.scalars(select(Image.number).where(Image.id.in_(ranked))).all()
+    also = sorted(set(others) - {direction.number if direction else 0})
+    raise errors.InvalidInput(
+        f"#{image.number} is not part of the approved direction. The Director approved "
+        f"#{direction.number if direction else '?'}"
+        + (f" (also ranked: {', '.join(f'#{n}' for n in also)})" if also else "")
+        + f"; lock that: `lock {direction.number if direction else 'N'}`, or a kept volume image "
+        "for a new recipe version. To change the direction, the Director re-opens the sprint: "
+        "`reopen sprint <reason>`, then ranks and approves again."
+    )
 
 
 def record_reproducibility(recipe: Recipe, result: dict[str, Any]) -> bool:
@@ -117,6 +154,7 @@ class LockInPlays(UseCases):
         ar: str | None = None,
         style: str | None = None,
         value: str | None = None,
+        slot: str | None = None,
         loras: list[LoraChoice] | None = None,
     ) -> Outcome:
         with self._decide(
@@ -131,10 +169,12 @@ class LockInPlays(UseCases):
             project = d.project
             source = self._lock_source(d.s, project, number, template)
             preset = self.preset(project.model)
+            whole_subject = False
             if source is None:
-                template, slot_value = _without_image(template, value, style)
+                template, slot_value = _without_image(template, value or slot, style)
+                check_template(template, slot_value)
             else:
-                template, slot_value = _template(source, template)
+                template, slot_value, whole_subject = _template(source, template, slot)
             steps = preset.quality_steps if steps is None else steps
             width, height = _size(preset, source, size, ar)
             guidance = preset.guidance if guidance is None else guidance
@@ -180,6 +220,15 @@ class LockInPlays(UseCases):
             job = self._enqueue(d.s, project, user, "hero", params, total=2)
             self._start(self._play(d.s, project, Play.LOCK), user, d.hat, self.clock())
             d.detail = {"version": version, "card": params["card"]}
+            d.say(
+                "locked",
+                user=user,
+                version=version,
+                number=source.number if source else None,
+                template=template,
+                value=slot_value,
+                whole_subject=whole_subject,
+            )
             return Outcome(project, job)
 
     def _lock_source(
@@ -187,7 +236,9 @@ class LockInPlays(UseCases):
     ) -> Image | None:
         """The image a lock starts from: named, else the direction; none for a whole recipe typed out."""
         if number is not None:
-            return self._image(s, project, number)
+            image = self._image(s, project, number)
+            _check_lockable(s, project, image)
+            return image
         if project.direction_image_id is not None:
             return s.get(Image, project.direction_image_id)
         if template is None:

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 from bot.playbook import errors
 from bot.playbook.intent import is_one_sentence
 from bot.playbook.next_step import Facts, Step, next_step
-from bot.playbook.plays.base import PAUSE_HOW_TO_RESUME, Outcome, UseCases, refresh_root
+from bot.playbook.plays.base import (
+    PAUSE_HOW_TO_RESUME,
+    Outcome,
+    UseCases,
+    notice,
+    refresh_root,
+)
 from bot.playbook.roles import Role
 from bot.playbook.sequence import ORDER, Play, PlayStatus, info
 from storage.models import Image, PlayRun, Project, Ranking
@@ -83,6 +89,14 @@ class ProjectPlays(UseCases):
         self._audit(s, project, channel_id, user, hat, "start_project", {"intent": intent})
         # The root message first: it opens the thread every later message goes into.
         refresh_root(s, project)
+        if project.director == project.operator == project.reviewer:
+            notice(
+                s,
+                project,
+                "one_person",
+                user=project.director,
+                cooloff=project.review_cooloff_minutes,
+            )
         warnings = []
         if not is_one_sentence(intent):
             self._pause(
@@ -146,6 +160,25 @@ class ProjectPlays(UseCases):
     def project(self, project_id: int) -> Project:
         with self._tx() as s:
             return self._project(s, project_id)
+
+    def projects_keeping_roles(self, channel_id: str) -> list[Project]:
+        """Open projects (a play still to run) whose roles differ from the channel's defaults."""
+        with self._tx() as s:
+            settings = self._settings(s, channel_id)
+            wanted = (settings.director, settings.operator, settings.reviewer)
+            open_ids = select(PlayRun.project_id).where(
+                PlayRun.status.in_((PlayStatus.PENDING, PlayStatus.ACTIVE))
+            )
+            stmt = (
+                select(Project)
+                .where(Project.channel_id == channel_id, Project.id.in_(open_ids))
+                .order_by(Project.id)
+            )
+            return [
+                p
+                for p in s.scalars(stmt)
+                if (p.director, p.operator, p.reviewer) != wanted and any(wanted)
+            ]
 
     def projects(self, channel_id: str) -> list[Project]:
         with self._tx() as s:

@@ -151,7 +151,7 @@ class Reporting(UseCases):
                 inputs = queries.metric_inputs(
                     s, since=start, until=start + timedelta(weeks=1), channel_id=channel_id
                 )
-                keep, _, rework, _ = all_metrics(inputs)
+                keep, _, rework, *_ = all_metrics(inputs)
                 trend.append((start + timedelta(weeks=1), keep.value, rework.value))
             moved_rows = s.execute(
                 select(AuditEntry.project_id, func.count(AuditEntry.id))

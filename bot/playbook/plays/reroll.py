@@ -29,7 +29,7 @@ class RerollPlays(UseCases):
             warnings = self._spend_budget(d.s, d.project, image, count)
             job = self._reroll(d, image, count)
             d.detail = {"image": number, "count": count, "job": job.id}
-            d.say("reroll", number=number, count=count)
+            d.say("reroll", number=number, count=count, user=d.user)
             return Outcome(d.project, job, warnings)
 
     def regenerate(self, project_id: int, user: str, number: int) -> Outcome:
@@ -42,7 +42,7 @@ class RerollPlays(UseCases):
             warnings = self._spend_budget(d.s, d.project, first)
             job = self._reroll(d, first, 1)
             d.detail = {"image": number, "from": first.number, "job": job.id}
-            d.say("regenerate", number=number)
+            d.say("regenerate", number=number, user=d.user)
             return Outcome(d.project, job, warnings)
 
     def _reroll(self, d: Decision, image: Image, count: int) -> Job:

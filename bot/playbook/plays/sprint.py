@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import select
 
 from bot.playbook import errors
-from bot.playbook.aspect import size_for
+from bot.playbook.aspect import sized
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
@@ -51,7 +51,8 @@ class SprintPlays(UseCases):
         subject: str,
         styles: list[str],
         count: int = 15,
-        ar: str = "1:1",
+        ar: str | None = None,
+        size: str | None = None,
     ) -> Outcome:
         subject = " ".join(subject.split())
         styles = [" ".join(style.split()) for style in styles if style.strip()]
@@ -66,7 +67,7 @@ class SprintPlays(UseCases):
                     "The Director already approved a direction. Turn it into a recipe with `lock`."
                 )
             preset = self.preset(project.model)
-            width, height = size_for(preset, ar)
+            width, height = sized(preset, ar, size)
             base_seed = secrets.randbelow(2**31 - count)
             images = [
                 {

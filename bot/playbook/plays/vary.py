@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 from bot.playbook import errors
-from bot.playbook.plays.base import Outcome, UseCases, in_range
+from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled
 from bot.playbook.roles import Role
 from storage.models import Image
 from storage.states import ImageKind, Play
@@ -25,6 +25,7 @@ class VaryPlays(UseCases):
         in_range("Variations of one image", count, VARIATIONS)
         with self._decide(project_id, user, Role.OPERATOR, "vary an image", "vary") as d:
             image = self._image(d.s, d.project, number)
+            not_culled(image, "varied")
             _check_variable(image)
             warnings: list[str] = []
             if image.play == Play.VOLUME:
@@ -37,7 +38,7 @@ class VaryPlays(UseCases):
             }
             job = self._enqueue(d.s, d.project, user, "vary", params, total=count)
             d.detail = {"image": number, "how": how, "count": count, "job": job.id}
-            d.say("vary", number=number, count=count, how=how)
+            d.say("vary", number=number, count=count, how=how, user=user)
             return Outcome(d.project, job, warnings)
 
 

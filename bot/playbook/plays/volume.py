@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.playbook import errors
 from bot.playbook.aspect import parse_size, size_for
-from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
+from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range, not_culled
 from bot.playbook.plays.lock_in import card_of
 from bot.playbook.presets import ModelPreset
 from bot.playbook.recipe import check_drift, render
@@ -67,6 +67,7 @@ def _fits_twice(image: Image, largest: int) -> bool:
 
 def _check_upscalable(images: list[Image], taken: set[int], largest: int) -> None:
     for image in images:
+        not_culled(image, "upscaled")
         if image.status not in KEEPERS:
             raise errors.InvalidInput(f"Only keepers are upscaled; keep #{image.number} first.")
         if image.id in taken:
@@ -137,6 +138,10 @@ class VolumePlays(UseCases):
             )
             self._start(self._play(d.s, d.project, Play.VOLUME), user, d.hat, self.clock())
             d.detail = {"job": job.id, "values": values, "per_value": per_value}
+            prompts = list(dict.fromkeys(image["prompt"] for image in images))
+            d.say(
+                "volume", user=user, count=len(images), prompts=prompts[:3], more=len(prompts) > 3
+            )
             return Outcome(d.project, job)
 
     def mark(
@@ -157,7 +162,7 @@ class VolumePlays(UseCases):
                 if run.status == PlayStatus.ACTIVE:
                     run.status, run.finished_at = PlayStatus.DONE, self.clock()
             d.detail = {"keep": keep, "cull": cull}
-            d.say("marked", keep=keep, cull=cull, batch=batch)
+            d.say("marked", keep=keep, cull=cull, batch=batch, user=d.user)
             for job_id in sorted(batches):
                 self._nudge_to_cull(d, job_id)
             return Outcome(d.project)
@@ -182,7 +187,7 @@ class VolumePlays(UseCases):
         images = list(d.s.scalars(select(Image).where(Image.job_id == job_id)))
         kept = sum(1 for image in images if image.kept_at is not None)
         if images and kept * 4 > len(images):
-            d.say("cull_hard", kept=kept, total=len(images))
+            d.say("cull_hard", kept=kept, total=len(images), user=d.user)
 
     def upscale_keepers(
         self, project_id: int, user: str, numbers: list[int] | None = None
@@ -194,7 +199,10 @@ class VolumePlays(UseCases):
                 d.project,
                 user,
                 "upscale",
-                {"images": [{"parent_id": image.id, "scale": 2} for image in images]},
+                {
+                    "images": [{"parent_id": image.id, "scale": 2} for image in images],
+                    "numbers": [image.number for image in images],
+                },
                 total=len(images),
             )
             d.detail = {"numbers": [i.number for i in images]}
