@@ -62,11 +62,11 @@ class Config:
 
         ATELIER_MODELS lists them, comma-separated: `sd15=/models/v1-5.safetensors,
         brand-xl@sdxl=/models/brandXL.safetensors, turbo=/models/sd-turbo/`; a bare path is named
-        by its folder or file. `tiny` is always there. A channel names a model, never a path.
+        by its folder or file. `tiny` and `shapes` (built in) are always there. A channel names a model, never a path.
         """
-        registered = {"tiny": "tiny"}
+        registered = {"tiny": "tiny", "shapes": "shapes"}
         for entry in (part.strip() for part in self.model.split(",")):
-            if entry and entry != "tiny":
+            if entry and entry not in registered:
                 registered[model_name(entry)] = entry
         return registered
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.playbook.errors import InvalidInput
 from bot.playbook.loras import LoraChoice
 
-WIDTHS = {768: "sd15", 1024: "sd2", 2048: "sdxl", 32: "tiny"}
+WIDTHS = {768: "sd15", 1024: "sd2", 2048: "sdxl", 32: "tiny", 64: "shapes"}
 
 
 class LoraFolder:

@@ -54,13 +54,14 @@ def test_digest_values_equal_the_hand_computed_ones(
             "the intent is not one sentence",
         )
     data = service.digest_data("C1", NOW)
-    keep, iterations, rework, hero = data.current
-    assert (keep.value, keep.count) == (pytest.approx(3 / 11), 11)  # same fixture as test_metrics
+    keep, iterations, rework, hero, _ = data.current
+    assert (keep.value, keep.count) == (pytest.approx(2 / 9), 9)  # same fixture as test_metrics
     assert (iterations.value, rework.value, hero.value) == (6.5, 0.5, pytest.approx(3.5))
     assert [p.id for p, _, _ in data.moved] == [1]
     assert [p.id for p in data.paused] == [2]
     out = digest.text(data)
-    assert "Keep rate: 27% (100%), n=11" in out  # the week before holds one image, kept
+    # The week before holds one image, kept.
+    assert "Keep rate: 22% (100%), from 9 volume images" in out
     assert (
         "Iterations per final: 6.5" in out
         and "Rework after review: 50%" in out
@@ -68,7 +69,7 @@ def test_digest_values_equal_the_hand_computed_ones(
     )
     assert "Project 2: the intent is not one sentence" in out
     this_week = data.trend[-1]
-    assert this_week[1] == pytest.approx(3 / 11) and this_week[2] == 0.5
+    assert this_week[1] == pytest.approx(2 / 9) and this_week[2] == 0.5
 
 
 def test_the_chart_is_a_legible_png(service: PlaybookService, fixture_projects: None) -> None:
@@ -156,7 +157,7 @@ def test_dry_run_prints_the_digest(tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert "Atelier digest for CDRY" in out.stdout and "Keep rate: n/a" in out.stdout
+    assert "Atelier digest for CDRY" in out.stdout and "Keep rate: no data yet" in out.stdout
     assert "Project 1 — Art for spring." in out.stdout
     assert Image.open(tmp_path / "c.png").size[0] >= 600
 

@@ -167,14 +167,14 @@ def test_a_channel_picks_a_registered_model_by_name_never_a_path(
     sessions: sessionmaker[Session],
 ) -> None:
     registry = Config(None, None, None, "", "", "", "sd15=/models/sd15", "cpu").models()
-    assert registry == {"tiny": "tiny", "sd15": "sd15=/models/sd15"}
+    assert registry == {"tiny": "tiny", "shapes": "shapes", "sd15": "sd15=/models/sd15"}
     service = PlaybookService(sessions, models=registry)
     for path in ("sd15=/srv/anything", "/srv/anything", "../models"):
         with pytest.raises(errors.InvalidInput, match="not a registered model"):
             service.update_settings("CMODEL", "UDIR", model=path)
     assert service.update_settings("CMODEL", "UDIR", model="sd15").model == "sd15"
     bare = Config(None, None, None, "", "", "", "/models/brandXL/", "cpu").models()
-    assert bare == {"tiny": "tiny", "brandXL": "/models/brandXL/"}
+    assert bare == {"tiny": "tiny", "shapes": "shapes", "brandXL": "/models/brandXL/"}
 
 
 def test_a_runner_loads_registered_names_only_and_says_so(

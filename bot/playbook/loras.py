@@ -14,6 +14,7 @@ WEIGHTS = (-2.0, 2.0)
 # The family a model's LoRAs must be trained for, by the model's preset.
 LORA_FAMILY = {
     "tiny": "tiny",
+    "shapes": "shapes",
     "sd15": "sd15",
     "sd2": "sd2",
     "sd2-base": "sd2",

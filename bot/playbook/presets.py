@@ -27,6 +27,11 @@ PRESETS: dict[str, ModelPreset] = {
     "tiny": ModelPreset(
         "tiny", "sd15", "EulerDiscreteScheduler", 2, 4, 64, 5.0, 512, 50, 64, 16, 32
     ),
+    # Trained by Atelier itself (bot/runner/shapes): 64×64, a 16-px multiple (an f=4 VAE and two
+    # UNet downsamplings), few steps.
+    "shapes": ModelPreset(
+        "shapes", "shapes", "EulerDiscreteScheduler", 12, 20, 64, 5.0, 256, 50, 64, 16, 32
+    ),
     "sd15": ModelPreset(
         "sd15", "sd15", "DPMSolverMultistepScheduler", 12, 30, 512, 7.0, 1024, 150, 576
     ),
@@ -51,6 +56,7 @@ PRESETS: dict[str, ModelPreset] = {
 # The families ATELIER_MODELS may name with `@` (`brand-xl@sdxl=…`), and their presets.
 FAMILIES = {
     "tiny": "tiny",
+    "shapes": "shapes",
     "sd15": "sd15",
     "sd2": "sd2",
     "sd2-base": "sd2-base",

@@ -21,7 +21,7 @@ SDXL_KEY = "conditioner.embedders.1.model.transformer.resblocks.9.mlp.c_proj.bia
 SD2_KEY = "cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight"
 SD1_KEY = "cond_stage_model.transformer.text_model.embeddings.position_embedding.weight"
 CROSS_ATTENTION = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
-SD1_WIDTHS = {768: "sd15", 32: "tiny"}
+SD1_WIDTHS = {768: "sd15", 32: "tiny", 64: "shapes"}
 
 
 class CheckpointError(RuntimeError):
@@ -77,8 +77,8 @@ def config_folder(family: str, path: Path) -> Path:
     """The diffusers configs and tokenizer a family's single file is loaded with, on disk."""
     from bot.runner import families, models
 
-    if family == "tiny":
-        return models.resolve("tiny").path
+    if family in models.BUILT_IN:
+        return models.resolve(family).path
     family = {"sdxl-turbo": "sdxl", "turbo": "sd2-base"}.get(family, family)  # same architectures
     if family not in families.FAMILIES:
         raise CheckpointError(

@@ -219,11 +219,12 @@ class DiffusersBackend:
 
 
 def composite(original: Image.Image, repaired: Image.Image, mask: Image.Image) -> Image.Image:
-    """Blend the repair in through a feathered mask, so seams are soft and the rest untouched."""
+    """Blend the repair in through a mask feathered inward: a soft seam, and every pixel outside
+    the mask exactly as it was."""
     feather = max(1, min(original.size) // 64)
-    soft = mask.convert("L").resize(original.size).filter(ImageFilter.GaussianBlur(feather))
-    grown = mask.convert("L").resize(original.size).filter(ImageFilter.MaxFilter(2 * feather + 1))
-    soft = ImageChops.lighter(soft, grown.filter(ImageFilter.GaussianBlur(feather)))
+    hard = mask.convert("L").resize(original.size)
+    soft = ImageChops.darker(hard, hard.filter(ImageFilter.GaussianBlur(feather)))
+    soft = ImageChops.lighter(soft, hard.filter(ImageFilter.MinFilter(2 * feather + 1)))
     return Image.composite(
         repaired.convert("RGB").resize(original.size), original.convert("RGB"), soft
     )

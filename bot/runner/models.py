@@ -17,6 +17,9 @@ from bot.playbook.presets import ModelPreset, preset_for
 from bot.runner import checkpoints
 
 TINY_INIT_SEED = 1234
+# Trained by `make model` (bot/runner/shapes/train.py) and shipped in the repository.
+SHAPES_DIR = Path(__file__).parent / "shapes" / "model"
+BUILT_IN = ("tiny", "shapes")
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".txt")
 
 
@@ -50,6 +53,13 @@ def resolve(model: str) -> ModelRef:
         if not (path / "model_index.json").exists():
             build_tiny(path)
         return ModelRef("tiny", path, preset_for("tiny"))
+    if model == "shapes":
+        if not (SHAPES_DIR / "model_index.json").exists():
+            raise ModelNotFound(
+                "the built-in `shapes` model is missing from this install; `make model` trains it",
+                SHAPES_DIR,
+            )
+        return ModelRef("shapes", SHAPES_DIR, preset_for("shapes"))
     head, _, folder = model.partition("=")
     if not folder:
         last = Path(model).expanduser().name

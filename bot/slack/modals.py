@@ -99,7 +99,7 @@ def fix_modal(project: Project, image: Image, spent: int, budget: int) -> dict[s
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "instruction",
-                    "placeholder": plain("remove the stray text"),
+                    "placeholder": plain("what the region should show: clear sky, remove the text"),
                 },
             },
             {
@@ -113,7 +113,7 @@ def fix_modal(project: Project, image: Image, spent: int, budget: int) -> dict[s
                     "placeholder": plain("default"),
                     "options": [
                         option(value, value)
-                        for value in ("0.1", "0.2", "0.3", "0.4", "0.5", "0.75", "0.9")
+                        for value in ("0.1", "0.2", "0.3", "0.4", "0.5", "0.75", "0.9", "1.0")
                     ],
                 },
             },

@@ -16,6 +16,7 @@ from bot.workbench.local import LocalSlack
 from bot.workbench.transcript import Transcript
 
 CHANNEL = "CDEMO"
+SUBJECT = "a red circle on a blue background"
 DANA, OMAR, RIA, EDDIE = "UDANA", "UOMAR", "URIA", "UEDDIE"
 NAMES = {
     DANA: "Dana (Director)",
@@ -38,45 +39,49 @@ def run_demo(out: Path, config: Config) -> Path:
     )
     with LocalSlack(config, NAMES) as local:
         slack = local.standin
-        step("Dana sets the channel's roles and starts a project")
+        step(
+            "Dana sets the channel's roles and model (`shapes`, trained by Atelier) and starts a project"
+        )
         slack.command(
             DANA, CHANNEL, f"roles director <@{DANA}> operator <@{OMAR}> reviewer <@{RIA}>"
         )
         local.ephemeral(DANA, "roles saved")
-        slack.command(
-            DANA, CHANNEL, "new Hero art for the spring courier campaign, warm and hopeful."
-        )
+        slack.command(DANA, CHANNEL, "settings model shapes")
+        local.ephemeral(DANA, "model `shapes`")
+        slack.command(DANA, CHANNEL, "new Bold shape tiles for the spring sale, bright and simple.")
         thread = local.root(CHANNEL)["ts"]
 
-        step("Play 1, concept sprint: 15 variations across 3 styles, as 16:9 banners")
+        step("Play 1, concept sprint: 15 variations across 3 styles")
         slack.say(
             OMAR,
             CHANNEL,
-            "sprint watercolor | flat vector | film photo — a courier cycling at dawn --ar 16:9",
+            f"sprint flat | watercolor | film photo — {SUBJECT}",
             thread_ts=thread,
         )
         board = local.message(CHANNEL, thread, "Moodboard")
         step("Dana ranks three candidates in the modal, then approves the direction with ✅")
         slack.press(DANA, CHANNEL, board["ts"], "rank_open")
         view = local.wait(lambda: slack.ws.views and slack.latest_view(), 10, "the ranking modal")
-        slack.submit(DANA, view["id"], {"rank_0": "3", "rank_1": "1", "rank_2": "11"})
-        local.message(CHANNEL, thread, "ranked #3, #1, #11")
+        slack.submit(DANA, view["id"], {"rank_0": "4", "rank_1": "1", "rank_2": "7"})
+        local.message(CHANNEL, thread, "ranked #4, #1, #7")
         slack.react(DANA, CHANNEL, board["ts"], "white_check_mark")
         local.message(CHANNEL, thread, "approved the direction")
 
-        step("Play 2, lock-in pass: recipe card, hero, reproducibility check")
-        slack.say(OMAR, CHANNEL, "lock 3 negative blurry, text, watermark, logo", thread_ts=thread)
+        step(
+            "Play 2, lock-in pass: the colour is the slot; recipe card, hero, reproducibility check"
+        )
+        slack.say(OMAR, CHANNEL, "lock 4 slot red negative", thread_ts=thread)
         hero = local.message(CHANNEL, thread, "Hero #")
         slack.press(DANA, CHANNEL, hero["ts"], "approve_hero")
         local.message(CHANNEL, thread, "approved the hero")
 
-        step("Play 3, volume run: 2 slot values × 4, cull, upscale keepers")
-        slack.say(OMAR, CHANNEL, "volume red bike; blue bike x4", thread_ts=thread)
+        step("Play 3, volume run: 4 colours in the slot × 2, cull, upscale keepers")
+        slack.say(OMAR, CHANNEL, "volume yellow; white; green; orange x2", thread_ts=thread)
         batch = local.message(CHANNEL, thread, "Volume batch")
         numbers = [
             int(o["value"]) for o in slack.element(CHANNEL, batch["ts"], "keep_0")[1]["options"]
         ]
-        keepers = [numbers[0], numbers[5]]
+        keepers = [numbers[0], numbers[2]]
         slack.set_state(CHANNEL, batch["ts"], "keep_0", [str(n) for n in keepers])
         slack.press(OMAR, CHANNEL, batch["ts"], "batch_save")
         local.message(CHANNEL, thread, "Kept")
@@ -87,9 +92,10 @@ def run_demo(out: Path, config: Config) -> Path:
         local.message(CHANNEL, thread, "Volume batch: 2 images")
         slack.press(OMAR, CHANNEL, batch["ts"], "upscale_keepers")
         upscaled = local.message(CHANNEL, thread, "Upscaled keepers")
-        large = [int(n) for n in re.findall(r"#(\d+)", upscaled["blocks"][0]["text"]["text"])]
+        made = re.findall(r"#(\d+) → #(\d+)", upscaled["blocks"][0]["text"]["text"])
+        large = {int(parent): int(child) for parent, child in made}[keepers[1]]
 
-        step("Play 4, fix-and-finish: inpaint a region of one keeper")
+        step("Play 4, fix-and-finish: recolour the middle of one keeper")
         slack.press(OMAR, CHANNEL, batch["ts"], "fix_open", str(keepers[0]))
         view = local.wait(
             lambda: (
@@ -105,9 +111,9 @@ def run_demo(out: Path, config: Config) -> Path:
             view["id"],
             {
                 "mode": "inpaint",
-                "cells": ["a1", "b1"],
-                "instruction": "clear sky, no stray text",
-                "strength": "0.75",
+                "cells": ["b2"],
+                "instruction": "make it green, no text",
+                "strength": "1.0",
             },
         )
         repaired = local.message(CHANNEL, thread, "Repaired #")
@@ -137,12 +143,12 @@ def run_demo(out: Path, config: Config) -> Path:
             view["id"],
             {
                 "item": "clear_of_people_logos_artists",
-                "note": "the jersey reads like a real brand's logo",
+                "note": "the green patch reads like a competitor's logo",
             },
         )
         local.message(CHANNEL, thread, "sent #")
-        slack.say(OMAR, CHANNEL, f"review {large[1]}", thread_ts=thread)
-        gate = local.message(CHANNEL, thread, f"Review gate: #{large[1]}")
+        slack.say(OMAR, CHANNEL, f"review {large}", thread_ts=thread)
+        gate = local.message(CHANNEL, thread, f"Review gate: #{large}")
         slack.set_state(
             CHANNEL,
             gate["ts"],
@@ -159,7 +165,7 @@ def run_demo(out: Path, config: Config) -> Path:
             CHANNEL,
             gate["ts"],
             "gate_alt",
-            "A courier on a blue bike rides through a city street at dawn.",
+            "A white circle on a blue background.",
         )
         slack.press(RIA, CHANNEL, gate["ts"], "gate_clear")
         local.message(CHANNEL, thread, "cleared")
@@ -187,7 +193,9 @@ def run_demo(out: Path, config: Config) -> Path:
         export = service.export(project.id)
         (out / "recipe-card.json").write_text(json.dumps(export["recipes"][-1], indent=2) + "\n")
         (out / "project-export.json").write_text(json.dumps(export, indent=2) + "\n")
-        page = Transcript(slack, NAMES).write_html(CHANNEL, out, "Atelier demo: a courier campaign")
+        page = Transcript(slack, NAMES).write_html(
+            CHANNEL, out, "Atelier demo: shape tiles for a spring sale"
+        )
     shutil.rmtree(out / "store", ignore_errors=True)
     return page
 

@@ -46,6 +46,7 @@ def test_atelier_models_names_several_models_and_their_families() -> None:
     )
     assert registry.models() == {
         "tiny": "tiny",
+        "shapes": "shapes",
         "sd15": "sd15=/models/v1-5-pruned.safetensors",
         "brand-xl": "brand-xl@sdxl=/models/brandXL.safetensors",
         "sd-turbo": "/models/sd-turbo/",

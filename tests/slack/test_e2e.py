@@ -78,15 +78,18 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
     shipped = [row for row in images.values() if row["status"] == "shipped"]
     assert len(shipped) == 1 and shipped[0]["kind"] == "upscale" and shipped[0]["alt_text"]
     assert export["recipes"][0]["reproducible"] is True
-    # The campaign is 16:9 banners: every batch is wide, the upscaled final twice as wide.
-    assert {
-        (row["width"], row["height"]) for row in images.values() if row["play"] == "volume"
-    } >= {(80, 48)}
-    assert (shipped[0]["width"], shipped[0]["height"]) == (160, 96)
-    assert (
-        json.loads((tmp_path / "demo" / "recipe-card.json").read_text())["prompt_template"]
-        == "{subject}, film photo"
+    # The campaign is drawn by the built-in `shapes` model, with the colour as the slot.
+    assert {row["model_id"] for row in images.values()} == {"shapes"}
+    assert (shipped[0]["width"], shipped[0]["height"]) == (128, 128)
+    card = json.loads((tmp_path / "demo" / "recipe-card.json").read_text())
+    assert (card["prompt_template"], card["slot_value"]) == (
+        "a {subject} circle on a blue background, flat",
+        "red",
     )
+    slots = {row["slot_value"] for row in images.values() if row["play"] == "volume"}
+    assert slots == {"yellow", "white", "green", "orange"}
+    (repair,) = [row for row in images.values() if row["kind"] == "inpaint"]
+    assert (repair["prompt"], repair["negative_prompt"]) == ("green", "text")
 
 
 def test_a_click_view_or_reaction_without_the_role_changes_nothing(local: LocalSlack) -> None:
@@ -300,7 +303,7 @@ def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSl
     local.ephemeral(STRANGER, "No image is handed to you")
     slack.upload("UEDITOR", CHANNEL, "fixed.png", png((64, 64), "teal"), thread_ts=thread)
     version = local.message(CHANNEL, thread, "New version #")
-    assert f"#{numbers[0]} edited by hand" in version["blocks"][0]["text"]["text"]
+    assert f"edited by hand #{numbers[0]} → #" in version["blocks"][0]["text"]["text"]
     exported = local.server.atelier.service.export(
         local.server.atelier.service.latest_project(CHANNEL).id
     )  # type: ignore[union-attr]
