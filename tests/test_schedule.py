@@ -41,7 +41,9 @@ def test_a_changed_digest_time_is_rescheduled(tmp_path: Path) -> None:
 def test_metrics_show_the_trend_and_what_it_means() -> None:
     current = [keep_rate(3, 10), rework_after_review(1, 4)]
     previous = [keep_rate(2, 10), rework_after_review(2, 4)]
-    text = metrics_blocks("Project 1", current, previous, 7)[1]["text"]["text"]
-    assert "*Keep rate:* 30% :arrow_up: from 20% (good) — n=10" in text
-    assert "*Rework after review:* 25% :arrow_down: from 50% (good) — n=4" in text
-    assert "rising means your recipes are improving" in text
+    shown = metrics_blocks("Project 1", current, previous, 7)
+    text = shown[1]["text"]["text"]
+    assert "*Keep rate:* 30% :arrow_up: from 20% (good) — from 10 volume images" in text
+    assert "*Rework after review:* 25% :arrow_down: from 50% (good) — from 4 reviews" in text
+    # What each number means is said once, behind `help metrics`, not in every reply.
+    assert "rising means" not in text and "`help metrics`" in str(shown[2])
