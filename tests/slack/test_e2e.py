@@ -86,8 +86,11 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
         "a {subject} circle on a blue background, flat",
         "red",
     )
-    slots = {row["slot_value"] for row in images.values() if row["play"] == "volume"}
-    assert slots == {"yellow", "white", "green", "orange"}
+    prompts = {row["prompt"] for row in images.values() if row["play"] == "volume"}
+    assert prompts == {
+        f"a {colour} circle on a blue background, flat"
+        for colour in ("yellow", "white", "green", "orange")
+    }
     (repair,) = [row for row in images.values() if row["kind"] == "inpaint"]
     assert (repair["prompt"], repair["negative_prompt"]) == ("green", "text")
 
