@@ -108,9 +108,7 @@ def _count_at_end(text: str, default: int) -> tuple[str, int]:
 
 
 def _shape(found: dict[str, str]) -> dict[str, Any]:
-    """`ar` and `size` as one choice: both at once is refused."""
-    if "ar" in found and "size" in found:
-        raise UsageError("Give a ratio (`--ar 16:9`) or a size (`size 640x384`), not both.")
+    """`ar` and `size` as typed (both at once is refused by the use case, as for `lock`)."""
     return {"ar": found.get("ar"), "size": found.get("size")}
 
 

@@ -8,8 +8,10 @@ import sys
 import pytest
 
 from bot.playbook import errors
+from bot.playbook.aspect import sized
 from bot.playbook.gate import GateItem, hints, item_named
 from bot.playbook.intent import is_one_sentence
+from bot.playbook.presets import PRESETS
 from bot.playbook.recipe import RecipeCard, check_drift, render, slot_of
 
 
@@ -75,3 +77,14 @@ def test_the_playbook_imports_neither_torch_nor_slack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_a_sprint_size_is_a_ratio_or_a_size_never_both() -> None:
+    shapes = PRESETS["shapes"]
+    assert sized(shapes, None, None) == (64, 64)
+    assert sized(shapes, "16:9", None) == (80, 48)
+    assert sized(shapes, None, "96x64") == (96, 64)
+    with pytest.raises(errors.InvalidInput, match="not both"):
+        sized(shapes, "16:9", "96x64")
+    with pytest.raises(errors.InvalidInput, match="multiple of 16"):
+        sized(shapes, None, "90x64")
