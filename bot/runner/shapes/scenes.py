@@ -7,7 +7,7 @@ so the vocabulary the model understands is exactly the one written here (and in 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -65,13 +65,13 @@ class Scene:
     style: str = "flat"
 
 
-def caption(scene: Scene, rng: random.Random, *, full: bool = False) -> str:
-    """A caption for the scene; all but `full` ones sometimes leave words out, so a short prompt
-    ("a yellow circle", "yellow") still means what it says and the rest is left to chance."""
-    keep_background = full or rng.random() < 0.85
+def caption(scene: Scene, rng: random.Random) -> str:
+    """A caption for the scene that sometimes leaves words out, so a short prompt ("a yellow
+    circle", "yellow") still means what it says and the rest is left to chance."""
+    keep_background = rng.random() < 0.85
     # A prompt without a style word means flat: other styles are always named.
-    keep_style = full or scene.style != "flat" or rng.random() < 0.5
-    if not full and len(scene.things) == 1 and rng.random() < 0.06:
+    keep_style = scene.style != "flat" or rng.random() < 0.5
+    if len(scene.things) == 1 and rng.random() < 0.06:
         return scene.things[0].colour  # a bare colour: "something yellow"
     parts = [
         " and ".join(_thing_words(thing, rng, len(scene.things) > 1) for thing in scene.things)
@@ -214,13 +214,3 @@ def _finish(image: Image.Image, style: str, rng: random.Random) -> Image.Image:
 
 def _jitter(colour: tuple[int, int, int], rng: random.Random) -> tuple[int, int, int]:
     return tuple(max(0, min(255, c + rng.randint(-12, 12))) for c in colour)  # type: ignore[return-value]
-
-
-def sample(rng: random.Random) -> tuple[Image.Image, str]:
-    """One training pair: a drawn scene and one of its captions."""
-    scene = random_scene(rng)
-    return draw(scene, rng), caption(scene, rng)
-
-
-def with_style(scene: Scene, style: str) -> Scene:
-    return replace(scene, style=style)

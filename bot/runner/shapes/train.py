@@ -26,11 +26,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from bot.runner.models import SHAPES_DIR
 from bot.runner.shapes import scenes
 from bot.runner.shapes.evaluation import evaluate
 from bot.runner.shapes.vocabulary import build_tokenizer
 
-MODEL_DIR = Path(__file__).parent / "model"  # models.SHAPES_DIR
 OFFSET_NOISE = 0.1
 
 
@@ -225,7 +225,7 @@ def save(out: Path, vae: Any, unet: Any, text_encoder: Any, tokenizer: Any) -> N
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--out", type=Path, default=SHAPES_DIR)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scenes", type=int, default=24_000)
     parser.add_argument("--vae-steps", type=int, default=1500)
