@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -12,6 +14,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -30,6 +33,9 @@ from storage.db import make_engine, make_sessions, migrate
 from storage.files import ImageStore
 
 log = logging.getLogger("atelier.serve")
+# Slack's requests are a few KB (a click carries its whole message, still far below this).
+MAX_BODY_BYTES = 1024 * 1024
+DIGITS = re.compile("[0-9]+")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
@@ -45,13 +51,15 @@ def _health(engine: Engine, stopping: threading.Event) -> tuple[str, dict[str, A
 
 
 def health_app(
-    slack: SlackRequestHandler, engine: Engine, stopping: threading.Event
+    slack: SlackRequestHandler, engine: Engine, stopping: threading.Event, secret: str
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """WSGI: `GET /healthz` answers itself; everything else goes to Bolt (`POST /slack/events`).
 
     Once stopping, both answer 503: the load balancer stops sending, and Slack retries events
     (to another process) instead of handing them to one that is going away.
     """
+
+    signed = signed_only(slack, secret)  # type: ignore[arg-type]
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
@@ -66,13 +74,42 @@ def health_app(
                 "503 Service Unavailable", [("Retry-After", "1"), ("Content-Length", "0")]
             )
             return [b""]
-        if not environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0").isdigit():
-            # Bolt would raise on it (a 500); a request we cannot verify is simply unauthorized.
-            start_response("401 Unauthorized", [("Content-Length", "0")])
-            return [b""]
-        return slack(environ, start_response)  # type: ignore[arg-type]
+        return signed(environ, start_response)
 
     return wsgi
+
+
+def signed_only(
+    inner: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], secret: str
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    """WSGI: nothing unsigned is read past its cap, parsed, or handed to Bolt.
+
+    A body over MAX_BODY_BYTES is refused (413) before one byte of it is read; the rest is
+    read once, and its timestamp (ASCII digits, within five minutes) and signature are checked
+    before any parsing (401). Bolt then gets the same bytes and checks them again.
+    """
+    verifier = SignatureVerifier(secret)
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not DIGITS.fullmatch(length):
+            return _answer(start_response, "400 Bad Request")
+        if int(length) > MAX_BODY_BYTES:
+            return _answer(start_response, "413 Request Entity Too Large")
+        body = environ["wsgi.input"].read(int(length))
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not DIGITS.fullmatch(timestamp) or not verifier.is_valid(body, timestamp, signature):
+            return _answer(start_response, "401 Unauthorized")
+        environ["wsgi.input"] = io.BytesIO(body)
+        return inner(environ, start_response)
+
+    return wsgi
+
+
+def _answer(start_response: StartResponse, status: str) -> list[bytes]:
+    start_response(status, [("Content-Length", "0")])
+    return [b""]
 
 
 @dataclass
@@ -157,7 +194,10 @@ class Server:
 
     def wsgi(self) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
         return health_app(
-            SlackRequestHandler(self.app, path="/slack/events"), self.engine, self.stopping
+            SlackRequestHandler(self.app, path="/slack/events"),
+            self.engine,
+            self.stopping,
+            self.config.slack_signing_secret or "",
         )
 
 
@@ -189,7 +229,12 @@ def serve(
         from waitress.server import create_server
 
         listener = create_server(
-            server.wsgi(), host=host, port=port, threads=threads, ident="atelier"
+            server.wsgi(),
+            host=host,
+            port=port,
+            threads=threads,
+            ident="atelier",
+            max_request_body_size=MAX_BODY_BYTES,  # waitress refuses more before buffering it
         )
         threading.Thread(target=listener.run, name="http", daemon=True).start()
         log.info("serving HTTP", extra={"host": host, "port": port, "runner": runner})

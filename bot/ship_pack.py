@@ -18,6 +18,8 @@ from bot.playbook.plays.ship import ShipRecord
 from storage.files import ImageStore
 
 FINALS_COLUMNS = ["number", "file", "alt_text", "cleared_by", "cleared_at", *GateItem]
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def final_name(number: int) -> str:
@@ -50,8 +52,21 @@ def _finals_csv(record: ShipRecord) -> str:
         row: dict[str, Any] = asdict(final)
         row.pop("file_hash")
         row.update(row.pop("checklist"))
-        writer.writerow({**row, "file": final_name(final.number)})
+        writer.writerow(
+            {name: inert(value) for name, value in row.items()} | {"file": final_name(final.number)}
+        )
     return out.getvalue()
+
+
+def inert(value: Any) -> Any:
+    """Text a spreadsheet shows as text: a leading formula character gets a `'` before it.
+
+    The pack goes to clients, who open finals.csv in Excel or Sheets; alt text is typed by
+    people in the channel, so `=HYPERLINK(…)` must arrive as words, not as a live formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _json(rows: list[dict[str, Any]]) -> str:

@@ -135,6 +135,22 @@ def lineage_attempts(session: Session, root_id: int) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+# The job param naming the lineage root whose iteration budget the job's images spend.
+LINEAGE = "lineage"
+
+
+def lineage_pending(session: Session, project_id: int, root_id: int) -> int:
+    """Images a lineage's queued and running jobs will still make (not yet stored)."""
+    jobs = session.scalars(
+        select(Job).where(Job.project_id == project_id, Job.status.in_(("queued", "running")))
+    )
+    return sum(
+        job.progress_total - job.progress_done
+        for job in jobs
+        if (job.params or {}).get(LINEAGE) == root_id
+    )
+
+
 def last_generation_at(session: Session, project_id: int, user: str) -> datetime | None:
     """When this user last asked for a generation in this project."""
     stmt = select(func.max(Job.created_at)).where(

@@ -19,7 +19,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
 from bot.config import Config
-from bot.serve import Server
+from bot.serve import MAX_BODY_BYTES, Server
 from bot.workbench.standin import SlackStandIn
 from storage import inbox, outbox
 
@@ -127,7 +127,13 @@ class LocalSlack(SlackWatch):
             slack_api_url=self.standin.api_url,
         )
         self.server = Server.build(self.config, runner=runner, dispatch_interval=0.1)
-        self.http = create_server(self.server.wsgi(), host="127.0.0.1", port=0, threads=6)
+        self.http = create_server(
+            self.server.wsgi(),
+            host="127.0.0.1",
+            port=0,
+            threads=6,
+            max_request_body_size=MAX_BODY_BYTES,
+        )
         self._closing = threading.Event()
         self._http_thread = threading.Thread(target=self._serve_http, name="http", daemon=True)
         self._http_thread.start()

@@ -260,10 +260,17 @@ class UseCases:
     def _spend_budget(
         self, s: Session, project: Project, image: Image, count: int = 1
     ) -> list[str]:
-        """Refuse `count` more generations in the image's lineage past its budget; warn at 80 %."""
+        """Refuse `count` more generations in the image's lineage past its budget; warn at 80 %.
+
+        Spent counts the images stored and those still queued or rendering (jobs carry their
+        lineage, see `lineage`), read under the project's row lock: ten quick clicks are ten
+        counted requests, not ten looks at the same stored count.
+        """
         root = self._root_of(image)
         budget = root.budget or project.iteration_budget
-        spent = queries.lineage_attempts(s, root.id)
+        spent = queries.lineage_attempts(s, root.id) + queries.lineage_pending(
+            s, project.id, root.id
+        )
         if spent + count > budget:
             raise errors.BudgetExhausted(
                 f"#{image.number} has used {spent} of its iteration budget of {budget} generations"
@@ -273,6 +280,10 @@ class UseCases:
         if spent + count >= 0.8 * budget:
             return [f"#{image.number} will have used {spent + count} of its {budget} iterations."]
         return []
+
+    def lineage(self, image: Image) -> dict[str, int]:
+        """The params that tie a job to the lineage whose budget it spends (see _spend_budget)."""
+        return {queries.LINEAGE: self._root_of(image).id}
 
     # ---- effects ------------------------------------------------------------------------
 

@@ -131,6 +131,7 @@ class FixPlays(UseCases):
                     "mask_hash": mask_hash,
                     "strength": strength,
                     "coverage": coverage,
+                    **self.lineage(image),
                 },
             )
             self._start(self._play(d.s, d.project, Play.FIX), user, d.hat, self.clock())

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook.intent import is_one_sentence
 from bot.playbook.plays.base import Outcome, notice
 from bot.playbook.plays.lock_in import hero_params
 from bot.playbook.plays.project import ProjectPlays
@@ -63,7 +64,14 @@ class LibraryPlays(ProjectPlays):
                     f"the runners no longer offer (registered: {', '.join(self.models)}). Start a "
                     "new project and lock a new recipe."
                 )
+            if not is_one_sentence(" ".join(intent.split())):
+                raise errors.InvalidInput(
+                    "Starting from a recipe renders its hero at once, so the intent must be one "
+                    "sentence first; nothing was created. Say what the images are for in a single "
+                    "sentence."
+                )
             project, warnings = self._open_project(s, channel_id, user, intent)
+            _require_starter(project, user)
             project.model = source.model_id
             recipe = _copy(source, project, user, self.clock())
             s.add(recipe)
@@ -90,6 +98,17 @@ class LibraryPlays(ProjectPlays):
         run.actor, run.hat, run.finished_at = user, "member", self.clock()
 
 
+def _require_starter(project: Project, user: str) -> None:
+    """The hero check renders at once, in the starter's name: only the new project's Director
+    or Operator may start one (anyone may start a project that renders nothing yet)."""
+    if user not in (project.director, project.operator):
+        raise errors.NotAuthorized(
+            f"Only the new project's Director (<@{project.director}>) or Operator "
+            f"(<@{project.operator}>) can start it from a recipe: its hero is rendered at once. "
+            "Nothing was created; `/atelier new <intent>` starts a project without rendering."
+        )
+
+
 def _source_recipe(s: Session, channel_id: str, project_id: int, version: int | None) -> Recipe:
     stmt = (
         select(Recipe)
@@ -111,28 +130,34 @@ def _source_recipe(s: Session, channel_id: str, project_id: int, version: int | 
     return recipe
 
 
+# What a copied card does not take from its source: identity, and what is checked afresh
+# (hero, reproducibility, approval). Every other column is copied, so a new card field is too.
+FRESH = frozenset(
+    {
+        "id",
+        "project_id",
+        "version",
+        "source_image_id",
+        "hero_image_id",
+        "repro_mean_diff",
+        "repro_max_diff",
+        "reproducible",
+        "locked_by",
+        "locked_at",
+        "approved_by",
+        "approved_at",
+    }
+)
+
+
 def _copy(source: Recipe, project: Project, user: str, now: datetime) -> Recipe:
     """The card as v1 of the new project; its hero and reproducibility are checked afresh."""
-    return Recipe(
-        project_id=project.id,
-        version=1,
-        source_image_id=None,
-        model_id=source.model_id,
-        scheduler=source.scheduler,
-        steps=source.steps,
-        guidance=source.guidance,
-        width=source.width,
-        height=source.height,
-        seed=source.seed,
-        prompt_template=source.prompt_template,
-        slot_name=source.slot_name,
-        slot_value=source.slot_value,
-        negative_prompt=source.negative_prompt,
-        tolerance=source.tolerance,
-        max_tolerance=source.max_tolerance,
-        locked_by=user,
-        locked_at=now,
-    )
+    card = {
+        column.key: getattr(source, column.key)
+        for column in Recipe.__table__.columns
+        if column.key not in FRESH
+    }
+    return Recipe(**card, project_id=project.id, version=1, locked_by=user, locked_at=now)
 
 
 def _entry(s: Session, recipe: Recipe, intent: str) -> LibraryEntry:

