@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -16,9 +17,11 @@ from diffusers import (
 )
 from diffusers.utils import logging as diffusers_logging
 from PIL import Image, ImageChops, ImageFilter
+from safetensors import SafetensorError
+from safetensors.torch import load as safetensors_load
 from transformers.utils import logging as transformers_logging
 
-from bot.lora_files import LoraFolder, sha256_of
+from bot.lora_files import LoraFolder
 from bot.playbook.errors import InvalidInput
 from bot.runner import checkpoints, models
 from bot.runner.backend import GenTask, OutOfMemory
@@ -68,7 +71,6 @@ class DiffusersBackend:
         self._schedulers: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.loras = loras or LoraFolder(None)
-        self._lora_hashes: dict[tuple[str, int, int], str] = {}
         log.info(
             "model loaded",
             extra={
@@ -121,23 +123,38 @@ class DiffusersBackend:
             raise OutOfMemory(str(error)) from error
 
     def _apply_loras(self, pipe: Any, loras: tuple[tuple[str, float, str], ...]) -> None:
-        for name, _, sha256 in loras:
-            try:
-                path = self.loras.path(name)
-            except InvalidInput as error:
-                raise JobError(f"the LoRA `{name}` is not on this runner ({error})") from error
-            stat = path.stat()
-            key = (str(path), stat.st_size, stat.st_mtime_ns)
-            if key not in self._lora_hashes:
-                self._lora_hashes[key] = sha256_of(path)
-            if self._lora_hashes[key] != sha256:
+        """Load each LoRA from the very bytes whose sha256 matched the card.
+
+        Read once, hashed, then loaded from memory: a file swapped after the check (or between a
+        cached hash and the load) can't slip new weights in. Adapters get positional names,
+        since a LoRA's own name may hold dots, which an adapter name cannot.
+        """
+        for index, (name, _, sha256) in enumerate(loras):
+            data = self._lora_bytes(name)
+            if hashlib.sha256(data).hexdigest() != sha256:
                 raise JobError(
                     f"the LoRA `{name}` changed since the recipe was locked (its sha256 differs); "
                     "lock a new recipe version to use the new file"
                 )
-            pipe.load_lora_weights(str(path), adapter_name=name)
+            try:
+                pipe.load_lora_weights(safetensors_load(data), adapter_name=f"lora{index}")
+            except (ValueError, KeyError, RuntimeError, SafetensorError) as error:
+                raise JobError(
+                    f"the LoRA `{name}` could not be loaded onto `{self.model_id}` "
+                    f"({type(error).__name__}: {_first_line(error)}); check that it was trained "
+                    "for this model's family and is a LoRA file"
+                ) from error
         if loras:
-            pipe.set_adapters([n for n, _, _ in loras], adapter_weights=[w for _, w, _ in loras])
+            pipe.set_adapters(
+                [f"lora{index}" for index in range(len(loras))],
+                adapter_weights=[weight for _, weight, _ in loras],
+            )
+
+    def _lora_bytes(self, name: str) -> bytes:
+        try:
+            return self.loras.path(name).read_bytes()
+        except InvalidInput as error:
+            raise JobError(f"the LoRA `{name}` is not on this runner ({error})") from error
 
     def text_to_image(self, tasks: Sequence[GenTask]) -> list[Image.Image]:
         if len({task.same_batch() for task in tasks}) > 1:
@@ -300,3 +317,9 @@ def registered_backend(
 def backend_for(model: str, device: str = "auto") -> DiffusersBackend:
     """The process's pipeline for a model, loaded on first use (see LoadedModels)."""
     return _models.get(model, device)
+
+
+def _first_line(error: Exception, limit: int = 160) -> str:
+    """The gist of a loader's error for the thread: one line, no traceback."""
+    line = (str(error).strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,46 @@ def test_a_lora_file_changed_since_the_lock_fails_the_job(lora_folder: Path) -> 
         backend.text_to_image([task((("brand-style", 0.8, "0" * 64),))])
     with pytest.raises(JobError, match="not on this runner"):
         backend.text_to_image([task((("gone", 0.8, "0" * 64),))])
+
+
+def test_a_lora_named_with_dots_renders(lora_folder: Path) -> None:
+    """`detail.v1` is a fine file name; an adapter name can't hold a dot (#22)."""
+    path = make_lora(lora_folder, "detail.v1", seed=2)
+    folder = LoraFolder(str(lora_folder))
+    assert "detail.v1" in folder.names()
+    choice = folder.choose("detail.v1", 0.8)
+    backend = DiffusersBackend("tiny", "cpu", folder)
+    plain = pixels(backend, task())
+    dotted = pixels(backend, task((("detail.v1", 0.8, choice.sha256),)))
+    assert np.abs(dotted - plain).max() > 10
+    assert choice.sha256 == sha256_of(path)
+
+
+def test_a_same_size_swap_with_its_mtime_restored_is_caught(
+    lora_folder: Path, tmp_path: Path
+) -> None:
+    """The hash is of the bytes that are loaded, not a cache keyed by size and mtime (#22)."""
+    path = make_lora(tmp_path, "swap", seed=3)
+    other = make_lora(tmp_path / "other", "swap", seed=4)
+    assert path.stat().st_size == other.stat().st_size
+    backend = DiffusersBackend("tiny", "cpu", LoraFolder(str(tmp_path)))
+    locked = (("swap", 0.8, sha256_of(path)),)
+    first = pixels(backend, task(locked))
+    stat = path.stat()
+    path.write_bytes(other.read_bytes())
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(JobError, match="changed since the recipe was locked"):
+        backend.text_to_image([task(locked)])
+    assert np.abs(first - pixels(backend, task((("swap", 0.8, sha256_of(path)),)))).max() > 0
+
+
+def test_a_lora_that_will_not_load_says_why(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"this is no safetensors file")
+    backend = DiffusersBackend("tiny", "cpu", LoraFolder(str(tmp_path)))
+    with pytest.raises(JobError, match="`broken` could not be loaded onto `tiny`") as refused:
+        backend.text_to_image([task((("broken", 0.8, sha256_of(broken)),))])
+    assert "Traceback" not in str(refused.value) and "\n" not in str(refused.value)
 
 
 def test_lora_refusals_say_what_to_change(lora_folder: Path) -> None:
