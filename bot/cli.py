@@ -66,10 +66,8 @@ def _write_ship_pack(config: Config, service: PlaybookService, project: int, pat
     from storage.files import ImageStore
 
     record = service.ship_record(project)
-    pack = ship_pack.build(record, ImageStore(config.image_store))
-    with open(path, "wb") as handle:
-        handle.write(pack)
-    print(f"wrote {path}: {len(record.finals)} cleared final(s), {len(pack) / 1024:.0f} KiB")
+    size = ship_pack.write(record, ImageStore(config.image_store), Path(path))
+    print(f"wrote {path}: {len(record.finals)} cleared final(s), {size / 1024:.0f} KiB")
     return 0
 
 

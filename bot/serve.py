@@ -29,6 +29,7 @@ from bot.slack.context import Atelier
 from bot.slack.delivery import Dispatcher
 from bot.slack.inbox import InboxWorkers
 from bot.slack.index import MessageIndex
+from handlers.messages import acts_on
 from storage.db import make_engine, make_sessions, migrate
 from storage.files import ImageStore
 
@@ -139,7 +140,13 @@ class Server:
         store = ImageStore(config.image_store)
         client = make_client(config)
         atelier = Atelier(service, index, store, client, LoraFolder(config.lora_folder))
-        inbox = InboxWorkers(sessions, create_replay_app(config, atelier), service.applied)
+        inbox = InboxWorkers(
+            sessions,
+            create_replay_app(config, atelier),
+            service.applied,
+            keeps=lambda body: acts_on(atelier, body),
+            tell=atelier.whisper,
+        )
         app = create_app(config, atelier, inbox)
         dispatcher = Dispatcher(
             service,
@@ -157,7 +164,10 @@ class Server:
         return cls(config, engine, app, inbox, atelier, dispatcher, worker, schedules)
 
     def start_background(self) -> list[threading.Thread]:
-        threads = [threading.Thread(target=self.dispatcher.run, name="dispatcher", daemon=True)]
+        threads = [
+            threading.Thread(target=self.dispatcher.run, name="dispatcher", daemon=True),
+            threading.Thread(target=self.dispatcher.run_bulky, name="uploads", daemon=True),
+        ]
         if self.worker is not None:
             threads.append(threading.Thread(target=self.worker.run, name="runner", daemon=True))
         for thread in threads:

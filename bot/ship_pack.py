@@ -9,13 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
+import time
 import zipfile
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from bot.playbook.gate import GateItem
 from bot.playbook.plays.ship import ShipRecord
-from storage.files import ImageStore
+from storage.files import PIECE, ImageStore
 
 FINALS_COLUMNS = ["number", "file", "alt_text", "cleared_by", "cleared_at", *GateItem]
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection).
@@ -26,18 +29,25 @@ def final_name(number: int) -> str:
     return f"finals/final-{number}.png"
 
 
-def build(record: ShipRecord, store: ImageStore) -> bytes:
-    """The zip's bytes; PNGs are stored as they are (already compressed), the rest deflated."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
+def write(record: ShipRecord, store: ImageStore, target: Path) -> int:
+    """Write the zip to `target`; returns its size in bytes.
+
+    Each final is copied from the store in pieces, never held whole, so a pack of any size
+    costs the same little memory; PNGs are stored as they are (already compressed), the rest
+    deflated.
+    """
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as pack:
         for final in record.finals:
-            pack.writestr(final_name(final.number), store.get(final.file_hash), zipfile.ZIP_STORED)
+            entry = zipfile.ZipInfo(final_name(final.number), time.localtime()[:6])
+            entry.compress_type = zipfile.ZIP_STORED
+            with store.open(final.file_hash) as source, pack.open(entry, "w") as sink:
+                shutil.copyfileobj(source, sink, PIECE)
         pack.writestr("finals.csv", _finals_csv(record))
         pack.writestr("recipes.json", _json(record.recipes))
         pack.writestr("gate.json", _json(record.gate))
         pack.writestr("audit.json", _json(record.audit))
         pack.writestr("README.txt", _readme(record))
-    return buffer.getvalue()
+    return target.stat().st_size
 
 
 def filename(record: ShipRecord) -> str:

@@ -12,6 +12,7 @@ from bot.slack.grammar import Command
 from bot.slack.info import info_blocks
 from bot.slack.library import library_blocks
 from handlers.context import Call, Reply, in_project
+from storage import outbox
 
 PROJECT_PREFIX = "In the channel, start a command with `p3` to act on project 3 (`p3 status`)."
 
@@ -63,7 +64,7 @@ def settings(call: Call) -> Reply:
 
 
 def recipes(call: Call) -> Reply:
-    text, shown = library_blocks(call.atelier, call.service.recipe_library(call.channel))
+    text, shown = library_blocks(call.atelier, call.service.recipe_library(call.channel, call.user))
     return Reply(text, shown or None)
 
 
@@ -148,11 +149,20 @@ def queue(call: Call) -> Reply:
     lines = [
         f"job {job.id} (project {job.project_id}): {blocks.progress_text(job)}" for job in jobs
     ]
+    retrying = call.atelier.index.retrying(call.channel)
+    if retrying:
+        lines.append(
+            f":hourglass: {len(retrying)} message(s) failed to post and will be tried again: "
+            + "; ".join(
+                f"{kind} (try {tries} of {outbox.MAX_ATTEMPTS}: {blocks.escape(reason)})"
+                for kind, reason, tries in retrying
+            )
+        )
     refused = call.atelier.index.undeliverable(call.channel)
     if refused:
         lines.append(
             f":warning: {len(refused)} message(s) could not be posted, and later ones went on: "
-            + "; ".join(f"{kind} ({reason})" for kind, reason in refused)
+            + "; ".join(f"{kind} ({blocks.escape(reason)})" for kind, reason in refused)
             + ". Check that Atelier is in the channel and the channel is not archived."
         )
     return Reply("\n".join(lines) or "The queue is empty.")

@@ -33,6 +33,23 @@ def _from_a_person_in_a_thread(event: dict[str, Any]) -> bool:
     )
 
 
+def acts_on(atelier: Atelier, body: dict[str, Any]) -> bool:
+    """Whether Atelier will act on a request, so the inbox keeps it.
+
+    Every command, click and non-message event is kept. Of message events, only a person's
+    reply (or file) in a project's thread: the channel's own chat, bots' posts (Atelier's
+    included) and edits are none of Atelier's business, and are not stored anywhere.
+    """
+    event = body.get("event") or {}
+    if body.get("type") != "event_callback" or event.get("type") != "message":
+        return True
+    if not _from_a_person_in_a_thread(event):
+        return False
+    return (
+        atelier.service.project_in_thread(event.get("channel", ""), event["thread_ts"]) is not None
+    )
+
+
 def _respond(
     atelier: Atelier, body: dict[str, Any], project: Project, event: dict[str, Any]
 ) -> Reply | None:

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 import fsspec
+
+PIECE = 1 << 20  # what a streamed copy holds in memory at a time
 
 
 class StoreError(RuntimeError):
@@ -50,14 +57,33 @@ class ImageStore:
         except OSError:
             pass  # the store is failing already; the caller reports that
 
-    def put_file(self, folder: str, name: str, data: bytes) -> str:
-        """A named file beside the images (a ship pack too big for Slack); returns where it is."""
+    @contextmanager
+    def open(self, digest: str) -> Iterator[IO[bytes]]:
+        """A stored file to stream from (a ship pack copies finals through it, never whole)."""
+        try:
+            handle = self.fs.open(self._path(digest), "rb")
+        except FileNotFoundError as error:
+            raise StoreError(f"image {digest[:12]} is not in the store {self.root}") from error
+        except OSError as error:
+            raise StoreError(f"cannot read the image store {self.root}: {error}") from error
+        with handle:
+            yield handle
+
+    def put_path(self, folder: str, name: str, source: Path) -> str:
+        """A named file beside the images, copied from a local file in pieces; returns where.
+
+        Written under a temporary name and moved into place: a reader never sees half of it,
+        and a pack written again for the same project replaces the one before.
+        """
         path = f"{self.base}/{folder}/{name}"
+        partial = f"{path}.{uuid.uuid4().hex}.partial"
         try:
             self.fs.makedirs(f"{self.base}/{folder}", exist_ok=True)
-            with self.fs.open(path, "wb") as handle:
-                handle.write(data)
+            with source.open("rb") as reader, self.fs.open(partial, "wb") as writer:
+                shutil.copyfileobj(reader, writer, PIECE)
+            self.fs.mv(partial, path)
         except OSError as error:
+            self._discard(partial)
             raise StoreError(f"cannot write to the image store {self.root}: {error}") from error
         return f"{self.root}/{folder}/{name}"
 

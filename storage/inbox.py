@@ -20,6 +20,9 @@ from storage.states import InboxStatus
 LEASE_SECONDS = 10.0
 # A request that took its applier down this many times is set aside, not retried for ever.
 MAX_ATTEMPTS = 5
+# Slack retries an event it got no 200 for within minutes; an hour covers them with room.
+KEEP_APPLIED = timedelta(hours=1)
+KEEP_FAILED = timedelta(days=7)
 
 
 def record(session: Session, *, key: str, kind: str, body: dict[str, Any]) -> bool:
@@ -32,6 +35,27 @@ def record(session: Session, *, key: str, kind: str, body: dict[str, Any]) -> bo
     return True
 
 
+def set_aside(session: Session, *, now: datetime | None = None) -> list[InboxRequest]:
+    """Requests due again that took their applier down MAX_ATTEMPTS times: failed, not retried.
+
+    The caller logs each and tells the person who sent it; nothing is dropped silently.
+    """
+    now = now or utcnow()
+    due = or_(
+        InboxRequest.status == InboxStatus.WAITING,
+        and_(InboxRequest.status == InboxStatus.APPLYING, InboxRequest.lease_until < now),
+    )
+    stmt = select(InboxRequest).where(due, InboxRequest.attempts >= MAX_ATTEMPTS)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    failed = list(session.scalars(stmt))
+    for request in failed:
+        request.status = InboxStatus.FAILED
+        request.lease_owner = None
+    session.flush()
+    return failed
+
+
 def claim(
     session: Session, owner: str, *, now: datetime | None = None, limit: int = 1
 ) -> list[InboxRequest]:
@@ -41,15 +65,17 @@ def claim(
         InboxRequest.status == InboxStatus.WAITING,
         and_(InboxRequest.status == InboxStatus.APPLYING, InboxRequest.lease_until < now),
     )
-    stmt = select(InboxRequest).where(due).order_by(InboxRequest.id).limit(limit)
+    stmt = (
+        select(InboxRequest)
+        .where(due, InboxRequest.attempts < MAX_ATTEMPTS)  # the rest are set_aside's
+        .order_by(InboxRequest.id)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     taken = []
     for request in session.scalars(stmt):
         request.attempts += 1
-        if request.attempts > MAX_ATTEMPTS:
-            request.status = InboxStatus.FAILED
-            continue
         request.status = InboxStatus.APPLYING
         request.lease_owner = owner
         request.lease_until = now + timedelta(seconds=LEASE_SECONDS)
@@ -97,11 +123,30 @@ def unapplied(session: Session) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def prune(session: Session, *, older_than: timedelta = timedelta(days=2)) -> None:
-    """Applied requests are kept as long as Slack may retry them (minutes), then dropped."""
-    session.execute(
+def prune(
+    session: Session,
+    *,
+    applied_for: timedelta = KEEP_APPLIED,
+    failed_for: timedelta = KEEP_FAILED,
+) -> int:
+    """Drop applied requests once Slack can no longer retry them, and failed ones after a week.
+
+    An applied row only has to outlive Slack's retries of its delivery (within minutes), so a
+    retry is recognised and acked again; a failed one is kept long enough to look into.
+    """
+    now = utcnow()
+    result = session.execute(
         delete(InboxRequest).where(
-            InboxRequest.status == InboxStatus.APPLIED,
-            InboxRequest.applied_at < utcnow() - older_than,
+            or_(
+                and_(
+                    InboxRequest.status == InboxStatus.APPLIED,
+                    InboxRequest.applied_at < now - applied_for,
+                ),
+                and_(
+                    InboxRequest.status == InboxStatus.FAILED,
+                    InboxRequest.received_at < now - failed_for,
+                ),
+            )
         )
     )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -16,6 +16,11 @@ from storage.states import OutboxStatus
 UNDELIVERED = ("pending", "sending")
 # A sender renews its lease while it works, so a short one only bounds the wait after a crash.
 LEASE_SECONDS = 15.0
+# Tries before a message is given up on, whatever the error (about 20 minutes of backoff).
+MAX_ATTEMPTS = 12
+# Large uploads, sent by a sender of their own so that one taking minutes holds up no other
+# channel's messages (a thread's order still holds: its later messages wait for it).
+BULKY = ("ship_pack",)
 
 
 def add(
@@ -55,14 +60,19 @@ def claim(
     now: datetime | None = None,
     limit: int = 20,
     lease_seconds: float = LEASE_SECONDS,
+    bulky: bool = False,
 ) -> list[OutboxMessage]:
-    """Take due messages for sending; one whose sender died is due again when its lease ends."""
+    """Take due messages for sending; one whose sender died is due again when its lease ends.
+
+    `bulky`: only the BULKY kinds, which have a sender of their own; otherwise all others.
+    """
     now = now or utcnow()
     due = or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now),
     )
-    stmt = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
+    lane = OutboxMessage.kind.in_(BULKY) if bulky else OutboxMessage.kind.not_in(BULKY)
+    stmt = select(OutboxMessage).where(due, lane).order_by(OutboxMessage.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     messages = list(session.scalars(stmt))
@@ -143,8 +153,25 @@ def waits_behind(session: Session, message: OutboxMessage) -> bool:
     return older is not None
 
 
+def retrying(session: Session, channel_id: str) -> list[OutboxMessage]:
+    """Messages in a channel that failed at least once and wait for another try: `queue` shows
+    them, so a stuck message is never invisible."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel_id == channel_id,
+                OutboxMessage.status.in_(UNDELIVERED),
+                OutboxMessage.attempts > 0,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(10)
+        )
+    )
+
+
 def failed(session: Session, channel_id: str) -> list[OutboxMessage]:
-    """Messages Slack refused for good in a channel, newest first: `queue` shows them."""
+    """Messages given up on in a channel, newest first: `queue` shows them."""
     return list(
         session.scalars(
             select(OutboxMessage)

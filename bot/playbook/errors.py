@@ -45,3 +45,11 @@ class GateIncomplete(PlaybookError):
 
 class QueueLimit(PlaybookError):
     pass
+
+
+class AlreadyDone(PlaybookError):
+    """Asked again for what is already there (the same ship pack)."""
+
+
+class TooOften(PlaybookError):
+    """A person asked for something costly more often than its rate limit allows."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
@@ -39,7 +41,10 @@ PERMANENT = {
     "msg_too_long",
     "cant_update_message",
 }
-MAX_ATTEMPTS = 12
+# Refusals that mean the thread can't be reached: telling it what failed would fail too.
+UNREACHABLE = PERMANENT - {"msg_too_long", "cant_update_message"}
+# The outbox result key of a file being shared (see Dispatcher.share_file).
+SHARING = "sharing_file"
 # Message metadata that marks a post with the outbox message it came from.
 OUTBOX_EVENT = "atelier_outbox"
 
@@ -66,9 +71,16 @@ class Dispatcher:
         self.stop = threading.Event()
 
     def run(self) -> None:
+        self._loop(self.tick)
+
+    def run_bulky(self) -> None:
+        """The sender of large uploads (outbox.BULKY): a long one holds up no other message."""
+        self._loop(lambda: self.drain(bulky=True))
+
+    def _loop(self, step: Callable[[], int]) -> None:
         while not self.stop.is_set():
             try:
-                self.tick()
+                step()
             except Exception:
                 log.exception("dispatch loop error; retrying")
             self.stop.wait(self.interval)
@@ -94,7 +106,7 @@ class Dispatcher:
                         dedupe_key=f"progress:{job.id}:{job.progress_done}",
                     )
 
-    def drain(self, limit: int = 20) -> int:
+    def drain(self, limit: int = 20, *, bulky: bool = False) -> int:
         """Send what is due; no transaction is held while Slack is being called.
 
         The claim's lease is short and renewed while this sender works through the messages,
@@ -102,7 +114,7 @@ class Dispatcher:
         ones not yet tried straight back.
         """
         with self.sessions.begin() as s:
-            claimed = outbox.claim(s, limit=limit)
+            claimed = outbox.claim(s, limit=limit, bulky=bulky)
         if not claimed:
             return 0
         sent = 0
@@ -138,18 +150,24 @@ class Dispatcher:
         with self.sessions.begin() as s:
             row = s.get(OutboxMessage, message.id)
             if row is not None:
-                self._record(row, result, failure)
+                self._record(s, row, result, failure)
         return 1 if failure is None else 0
 
     def _record(
-        self, row: OutboxMessage, result: dict[str, Any] | None, failure: Exception | None
+        self,
+        s: Session,
+        row: OutboxMessage,
+        result: dict[str, Any] | None,
+        failure: Exception | None,
     ) -> None:
         if failure is None:
             outbox.mark_sent(row, {**(row.result or {}), **(result or {})})
         elif isinstance(failure, NotReady):
             outbox.defer(row, str(failure), delay=1.0)
         elif isinstance(failure, SlackApiError):
-            self._slack_failure(row, failure)
+            self._slack_failure(s, row, failure)
+        elif row.attempts + 1 >= outbox.MAX_ATTEMPTS:
+            self._give_up(s, row, f"{type(failure).__name__}: {failure}")
         elif isinstance(failure, TimeoutError):
             # Slack may still finish the call; wait it out so the retry can find the post.
             outbox.retry_later(
@@ -162,15 +180,11 @@ class Dispatcher:
             )
             outbox.retry_later(row, f"{type(failure).__name__}: {failure}")
 
-    def _slack_failure(self, message: OutboxMessage, error: SlackApiError) -> None:
+    def _slack_failure(self, s: Session, message: OutboxMessage, error: SlackApiError) -> None:
         code = error.response.get("error", "")
         status = error.response.status_code
-        if code in PERMANENT or message.attempts >= MAX_ATTEMPTS:
-            outbox.give_up(message, code or str(status))
-            log.error(
-                "slack refused a message; gave up",
-                extra={"outbox": message.id, "kind": message.kind, "error": code, "status": status},
-            )
+        if code in PERMANENT or message.attempts + 1 >= outbox.MAX_ATTEMPTS:
+            self._give_up(s, message, code or f"HTTP {status}", tell=code not in UNREACHABLE)
             return
         retry_after = error.response.headers.get("Retry-After") if status == 429 else None
         delay = float(retry_after) if retry_after else (2.0 if code == "invalid_blocks" else None)
@@ -179,6 +193,26 @@ class Dispatcher:
             "slack call failed; will retry",
             extra={"outbox": message.id, "kind": message.kind, "error": code, "status": status},
         )
+
+    def _give_up(
+        self, s: Session, message: OutboxMessage, reason: str, *, tell: bool = True
+    ) -> None:
+        """Stop retrying: the thread's later messages go on, `queue` lists this one, and the
+        thread is told what could not be posted (unless the thread itself is out of reach)."""
+        outbox.give_up(message, reason)
+        log.error(
+            "gave up on a message",
+            extra={"outbox": message.id, "kind": message.kind, "error": reason},
+        )
+        about_a_failure = message.payload.get("event") == "undelivered"
+        if tell and message.project_id is not None and not about_a_failure:
+            outbox.add(
+                s,
+                channel_id=message.channel_id,
+                project_id=message.project_id,
+                kind="notice",
+                payload={"event": "undelivered", "kind": message.kind, "reason": reason},
+            )
 
     def _send(self, message: OutboxMessage) -> dict[str, Any]:
         with self.sessions() as s:
@@ -262,9 +296,60 @@ class Dispatcher:
             content=self.store.get(digest), filename=filename, title=title, **share
         )
         file_id = str(response["file"]["id"])
-        message.result = {**uploaded, digest: file_id}
+        self._remember(message, {digest: file_id})
+        return file_id
+
+    def share_file(self, message: OutboxMessage, path: Path, *, title: str, **share: str) -> str:
+        """Post a file in a thread once (channel, thread_ts, initial_comment in `share`).
+
+        A shared upload is a post, so it is made as messages are: the file id is recorded
+        before the upload, and any later try first looks for a message in the thread that
+        already carries that file (Slack may have finished a call whose answer was lost, or a
+        process may have died mid-upload). Slack's three steps are made here so the bytes
+        stream from `path` instead of sitting in memory.
+        """
+        earlier = (message.result or {}).get(SHARING)
+        if earlier and self._shared_in(share["channel"], share["thread_ts"], str(earlier)):
+            log.info("found the earlier share; not sharing again", extra={"outbox": message.id})
+            return str(earlier)
+        size = path.stat().st_size
+        target = self.client.files_getUploadURLExternal(filename=path.name, length=size)
+        file_id = str(target["file_id"])
+        self._remember(message, {SHARING: file_id})
+        with path.open("rb") as body:
+            request = urllib.request.Request(
+                str(target["upload_url"]),
+                data=body,
+                method="POST",
+                headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
+            )
+            with urllib.request.urlopen(request, timeout=self.client.timeout) as answer:
+                answer.read()
+        self.client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": title}],
+            channel_id=share["channel"],
+            thread_ts=share["thread_ts"],
+            initial_comment=share.get("initial_comment"),
+        )
+        return file_id
+
+    def _shared_in(self, channel: str, thread_ts: str, file_id: str) -> bool:
+        cursor = None
+        while True:
+            page = self.client.conversations_replies(
+                channel=channel, ts=thread_ts, cursor=cursor, limit=200
+            )
+            for found in page["messages"]:
+                if any(file.get("id") == file_id for file in found.get("files") or []):
+                    return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+
+    def _remember(self, message: OutboxMessage, changes: dict[str, Any]) -> None:
+        """Record part of a message's result now, in case the process dies before it is sent."""
+        message.result = {**(message.result or {}), **changes}
         with self.sessions.begin() as s:
             row = s.get(OutboxMessage, message.id)
             if row is not None:
                 row.result = message.result
-        return file_id

@@ -35,7 +35,13 @@ log = logging.getLogger("atelier.inbox")
 DECIDED_IN_ACK = {"view_submission", "block_suggestion"}
 # How long an idle worker waits before looking for rows other processes left behind.
 POLL_SECONDS = 0.5
-PRUNE_EVERY_SECONDS = 3600.0
+PRUNE_EVERY_SECONDS = 600.0
+# How a set-aside request is named to the person who sent it.
+WHAT = {
+    "slash_command": "your `/atelier` command",
+    "event_callback": "your message or reaction",
+    "block_actions": "your click",
+}
 
 
 def request_key(body: dict[str, Any]) -> str:
@@ -44,6 +50,20 @@ def request_key(body: dict[str, Any]) -> str:
         if body.get(name):
             return f"{name[0]}:{body[name]}"[:64]
     return "h:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def sender(body: dict[str, Any]) -> tuple[str, str]:
+    """(channel, user) of a slash command, an event or an interaction; "" where it has none."""
+    if "command" in body:
+        return str(body.get("channel_id") or ""), str(body.get("user_id") or "")
+    event = body.get("event") or {}
+    if event:
+        return str(event.get("channel") or event.get("item", {}).get("channel") or ""), str(
+            event.get("user") or ""
+        )
+    return str((body.get("channel") or {}).get("id") or ""), str(
+        (body.get("user") or {}).get("id") or ""
+    )
 
 
 def kind_of(body: dict[str, Any]) -> str:
@@ -61,11 +81,17 @@ class InboxWorkers:
         replay: App,
         applied: Callable[[str], bool],
         *,
+        keeps: Callable[[dict[str, Any]], bool] = lambda _body: True,
+        tell: Callable[[str, str, str], None] | None = None,
         threads: int = 4,
     ) -> None:
+        """`keeps`: whether Atelier acts on a request (the rest are acked and not stored);
+        `tell(channel, user, text)`: a private word to whoever sent a request set aside."""
         self.sessions = sessions
         self.replay = replay
         self.applied = applied
+        self.keeps = keeps
+        self.tell = tell
         self.threads = threads
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.stop = threading.Event()
@@ -83,6 +109,8 @@ class InboxWorkers:
         kind = kind_of(body)
         if kind in DECIDED_IN_ACK:
             return next()  # type: ignore[no-any-return]
+        if not self.keeps(body):
+            return BoltResponse(status=200, body="")  # chat Atelier does not act on: not stored
         kept = {name: value for name, value in body.items() if name != "token"}
         with self.sessions.begin() as s:
             fresh = inbox.record(s, key=request_key(kept), kind=kind, body=kept)
@@ -116,9 +144,13 @@ class InboxWorkers:
     def apply_one(self) -> bool:
         """Claim one request and apply it; False when none is due."""
         with self.sessions.begin() as s:
+            aside = [(row.id, row.kind, dict(row.body)) for row in inbox.set_aside(s)]
+        for row_id, kind, body in aside:
+            self._set_aside(row_id, kind, body)
+        with self.sessions.begin() as s:
             taken = inbox.claim(s, self.owner)
             if not taken:
-                return False
+                return bool(aside)
             row_id, key, body = taken[0].id, taken[0].key, dict(taken[0].body)
         with self._lock:
             self._held.add(row_id)
@@ -137,6 +169,22 @@ class InboxWorkers:
                 self._held.discard(row_id)
         return True
 
+    def _set_aside(self, row_id: int, kind: str, body: dict[str, Any]) -> None:
+        """Logged, and the person is told: a request never just vanishes."""
+        channel, user = sender(body)
+        log.error(
+            "request set aside after repeated failures",
+            extra={"inbox": row_id, "kind": kind, "attempts": inbox.MAX_ATTEMPTS},
+        )
+        if self.tell is not None and channel and user:
+            self.tell(
+                channel,
+                user,
+                f":warning: Atelier could not finish {WHAT.get(kind, 'your request')} after "
+                f"{inbox.MAX_ATTEMPTS} tries and set it aside, so nothing more will come of it. "
+                f"Please try again; if it fails again, tell whoever runs Atelier (reference inbox-{row_id}).",
+            )
+
     def _keep_leases(self) -> None:
         """Renew the leases of what is being applied; now and then drop long-applied rows."""
         pruned = 0.0
@@ -148,8 +196,9 @@ class InboxWorkers:
                     if held:
                         inbox.renew(s, held, self.owner)
                     if time.monotonic() - pruned > PRUNE_EVERY_SECONDS:
-                        inbox.prune(s)
+                        dropped = inbox.prune(s)
                         pruned = time.monotonic()
+                        log.info("inbox pruned", extra={"rows": dropped})
             except Exception:
                 log.warning("inbox lease renewal failed; will retry", exc_info=True)
 

@@ -63,6 +63,13 @@ class MessageIndex:
                 )
             ).first()
 
+    def retrying(self, channel_id: str) -> list[tuple[str, str, int]]:
+        """(kind, last error, tries so far) for messages in this channel waiting to be retried."""
+        with self.sessions.begin() as s:
+            return [
+                (m.kind, m.last_error or "", m.attempts) for m in outbox.retrying(s, channel_id)
+            ]
+
     def undeliverable(self, channel_id: str) -> list[tuple[str, str]]:
         """(kind, Slack's reason) for messages Slack refused for good in this channel."""
         with self.sessions.begin() as s:

@@ -55,7 +55,27 @@ def _cancelled(p: dict[str, Any]) -> str:
     return f"{who} {len(p['jobs'])} job(s): " + ", ".join(str(job) for job in p["jobs"])
 
 
+# How a message that could not be posted is named in the thread.
+MESSAGE_KINDS = {
+    "ship_pack": "the ship pack",
+    "compare": "a comparison",
+    "job_result": "a batch's images",
+    "gate": "a gate message",
+    "repair": "a repaired version",
+    "progress": "a progress update",
+}
+
+
+def _undelivered(p: dict[str, Any]) -> str:
+    return (
+        f":warning: Atelier gave up posting {MESSAGE_KINDS.get(p['kind'], 'a message')} here: "
+        f"{escape(p['reason'])}. Later messages go on; `/atelier queue` lists what failed. "
+        "Ask whoever runs Atelier to look into it, then ask again."
+    )
+
+
 NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "undelivered": _undelivered,
     "text": lambda p: escape(str(p["text"])),
     "warning": lambda p: f":warning: {escape(p['text'])}",
     "forced_fix": lambda p: (

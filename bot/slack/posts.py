@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import ship_pack as shipping
@@ -160,31 +162,36 @@ def compare(d: Dispatcher, message: OutboxMessage, project: Project | None) -> d
 
 
 def ship_pack(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
-    """One zip of the finals and their record; past Slack's file limit, a path for the operator."""
+    """One zip of the finals and their record; past Slack's file limit, a path for the operator.
+
+    The zip is written to a temporary file and streamed from it: a pack of any size costs
+    the same little memory, and no copy of it stays in the image store unless it has to.
+    """
     project = _thread(project)
     record = d.service.ship_record(project.id)
-    pack = shipping.build(record, d.store)
     name = shipping.filename(record)
-    size = f"{len(pack) / 1024 / 1024:.1f} MB"
     summary = f"{len(record.finals)} final(s), finals.csv, recipes, gate record and audit log"
-    if len(pack) > d.file_limit:
-        where = d.store.put_file("ship-packs", name, pack)
-        text = (
-            f":package: The ship pack is {size}, over Slack's file limit of "
-            f"{d.file_limit / 1024 / 1024:.0f} MB, so it was not uploaded. The operator can "
-            f"fetch it from the image store: `{where}` ({summary})."
+    with tempfile.TemporaryDirectory(prefix="atelier-pack-") as folder:
+        path = Path(folder) / name
+        size = shipping.write(record, d.store, path)
+        shown = f"{size / 1024 / 1024:.1f} MB"
+        if size > d.file_limit:
+            where = d.store.put_path("ship-packs", name, path)  # replaces this project's last
+            text = (
+                f":package: The ship pack is {shown}, over Slack's file limit of "
+                f"{d.file_limit / 1024 / 1024:.0f} MB, so it was not uploaded. The operator can "
+                f"fetch it from the image store: `{where}` ({summary})."
+            )
+            return post_in_thread(d, message, project, text)
+        text = f":package: Ship pack for project {project.id}: {summary} ({shown})."
+        file_id = d.share_file(
+            message,
+            path,
+            title=f"Ship pack, project {project.id}",
+            channel=project.channel_id,
+            thread_ts=str(project.thread_ts),
+            initial_comment=text,
         )
-        return post_in_thread(d, message, project, text)
-    text = f":package: Ship pack for project {project.id}: {summary} ({size})."
-    file_id = d.upload(
-        message,
-        d.store.put(pack),
-        name,
-        f"Ship pack, project {project.id}",
-        channel=project.channel_id,
-        thread_ts=project.thread_ts,
-        initial_comment=text,
-    )
     return {"file": file_id}
 
 

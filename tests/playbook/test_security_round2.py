@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.playbook import errors
+from bot.playbook.plays.base import REQUEST_KEY
 from bot.playbook.service import PlaybookService
-from storage.models import Job, Project, Recipe
+from storage.models import Job, OutboxMessage, Project, Recipe
 from tests.playbook.conftest import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, Flow
 
 # What a copied card takes afresh; every other column must equal the source's.
@@ -109,3 +110,49 @@ def test_a_card_started_from_a_recipe_is_the_recipe_field_by_field(flow: Flow) -
         assert getattr(copied, name) == getattr(source, name), name
     assert (copied.project_id, copied.version, copied.locked_by) == (copy.project.id, 1, DIRECTOR)
     assert copied.hero_image_id is None and copied.reproducible is None
+
+
+def _outbox(service: PlaybookService, kind: str) -> int:
+    with service.sessions.begin() as s:
+        return int(
+            s.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == kind)) or 0
+        )
+
+
+def test_ship_and_compare_applied_again_after_a_commit_post_nothing_twice(flow: Flow) -> None:
+    """An applier that died past COMMIT runs the request again (inbox); it must add nothing."""
+    flow.start()
+    number = flow.ready_for_gate()
+    service = flow.service
+    service.submit_for_review(flow.project_id, OPERATOR, number)
+    flow.clear(number)
+    token = REQUEST_KEY.set("c:ship-request")
+    try:
+        service.ship(flow.project_id, REVIEWER)
+        assert service.applied("c:ship-request")  # the inbox will not run it again
+    finally:
+        REQUEST_KEY.reset(token)
+    token = REQUEST_KEY.set("c:compare-request")
+    try:
+        for _ in range(2):
+            service.compare(flow.project_id, STRANGER, number, number - 1)
+    finally:
+        REQUEST_KEY.reset(token)
+    assert (_outbox(service, "ship_pack"), _outbox(service, "compare")) == (1, 1)
+    with pytest.raises(errors.AlreadyDone, match="is on its way"):
+        service.ship(flow.project_id, DIRECTOR)  # the same finals: the same pack
+
+
+def test_compare_and_recipes_are_rate_limited_per_person(flow: Flow) -> None:
+    flow.start()
+    flow.volume()
+    service = flow.service
+    for _ in range(6):
+        service.compare(flow.project_id, OPERATOR, 1, 2)
+    with pytest.raises(errors.TooOften, match="try again in"):
+        service.compare(flow.project_id, OPERATOR, 1, 2)
+    service.compare(flow.project_id, REVIEWER, 1, 2)  # someone else is not held back
+    for _ in range(3):
+        service.recipe_library(CHANNEL, OPERATOR)
+    with pytest.raises(errors.TooOften, match="`recipes` 3 times"):
+        service.recipe_library(CHANNEL, OPERATOR)

@@ -106,9 +106,19 @@ def test_ship_posts_one_zip_of_the_cleared_finals_and_their_record(
     assert written.namelist() == pack.namelist()
     assert all(written.read(name) == pack.read(name) for name in pack.namelist())
 
+    # The same finals again: the pack posted is still the pack; nothing is made twice.
+    slack.say(OPERATOR, CHANNEL, "ship", thread_ts=thread)
+    assert "nothing was cleared since" in local.ephemeral(OPERATOR, "was posted at")["text"]
+
     # Past Slack's file limit, the pack waits in the image store with a path for the operator.
     local.server.dispatcher.file_limit = 1024
+    slack.say(OPERATOR, CHANNEL, f"keep {numbers[2]}", thread_ts=thread)
+    local.message(CHANNEL, thread, f"Kept #{numbers[2]}")
+    walk.clear(local, TEAM, thread, numbers[2], ALT)
     slack.say(OPERATOR, CHANNEL, "ship", thread_ts=thread)
     over = local.message(CHANNEL, thread, "over Slack's file limit")
     where = str(over["text"]).split("`")[1]
-    assert zipfile.ZipFile(where).namelist() == pack.namelist()
+    assert sorted(zipfile.ZipFile(where).namelist()) == sorted(
+        [*pack.namelist(), f"finals/final-{numbers[2]}.png"]
+    )
+    assert len([m for m in slack.thread(CHANNEL, thread) if m.get("files")]) == 1

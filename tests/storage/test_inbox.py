@@ -56,23 +56,38 @@ def test_a_request_that_keeps_killing_its_applier_is_set_aside(
         now += timedelta(seconds=inbox.LEASE_SECONDS + 1)
         with sessions.begin() as s:
             assert len(inbox.claim(s, f"doomed:{n}", now=now)) == 1
+    later = now + timedelta(seconds=60)
     with sessions.begin() as s:
-        assert inbox.claim(s, "next:1", now=now + timedelta(seconds=60)) == []
+        assert inbox.claim(s, "next:1", now=later) == []
+        (aside,) = inbox.set_aside(s, now=later)
+        assert (aside.key, aside.body) == ("e:Ev1", BODY)
+    with sessions.begin() as s:
         row = s.scalars(select(InboxRequest)).one()
         assert row.status == InboxStatus.FAILED
+        assert inbox.set_aside(s, now=later) == []  # told once
 
 
-def test_applied_requests_are_pruned_after_two_days(sessions: sessionmaker[Session]) -> None:
+def test_applied_requests_are_pruned_after_an_hour_and_failed_ones_after_a_week(
+    sessions: sessionmaker[Session],
+) -> None:
+    ages = {
+        "e:applied-2h": (InboxStatus.APPLIED, timedelta(hours=2)),
+        "e:applied-30m": (InboxStatus.APPLIED, timedelta(minutes=30)),
+        "e:failed-8d": (InboxStatus.FAILED, timedelta(days=8)),
+        "e:failed-1d": (InboxStatus.FAILED, timedelta(days=1)),
+        "e:waiting-8d": (InboxStatus.WAITING, timedelta(days=8)),
+    }
     with sessions.begin() as s:
-        for n in range(2):
-            inbox.record(s, key=f"e:Ev{n}", kind="event_callback", body=BODY)
-        for row in s.scalars(select(InboxRequest)):
-            inbox.finish(s, row.id)
+        for key in ages:
+            inbox.record(s, key=key, kind="event_callback", body=BODY)
         s.flush()
-        old = s.scalars(select(InboxRequest).where(InboxRequest.key == "e:Ev0")).one()
-        old.applied_at = utcnow() - timedelta(days=3)
+        for row in s.scalars(select(InboxRequest)):
+            status, age = ages[row.key]
+            row.status, row.received_at = status, utcnow() - age
+            row.applied_at = row.received_at if status == InboxStatus.APPLIED else None
     with sessions.begin() as s:
-        inbox.prune(s)
+        assert inbox.prune(s) == 2
     with sessions() as s:
-        assert list(s.scalars(select(InboxRequest.key))) == ["e:Ev1"]
-        assert s.scalar(select(func.count()).select_from(InboxRequest)) == 1
+        kept = set(s.scalars(select(InboxRequest.key)))
+        assert kept == {"e:applied-30m", "e:failed-1d", "e:waiting-8d"}
+        assert s.scalar(select(func.count()).select_from(InboxRequest)) == 3

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook import errors
 from bot.playbook.presets import ModelPreset, preset_for
+from bot.playbook.rates import RateLimits
 from bot.playbook.roles import Role, Roles
 from bot.playbook.sequence import Play, PlayStatus, earlier, info
 from storage import channels, outbox, queries, queue
@@ -94,6 +95,20 @@ def post(s: Session, project: Project, kind: str, **payload: Any) -> None:
     outbox.add(s, channel_id=project.channel_id, project_id=project.id, kind=kind, payload=payload)
 
 
+def post_once(s: Session, project: Project, kind: str, **payload: Any) -> None:
+    """A post asked for by a request that decides nothing (so has no audit entry): keyed by
+    the request, so an applier that died after its COMMIT can run it again and add nothing."""
+    key = REQUEST_KEY.get()
+    outbox.add(
+        s,
+        channel_id=project.channel_id,
+        project_id=project.id,
+        kind=kind,
+        payload=payload,
+        dedupe_key=f"request:{key}" if key else None,
+    )
+
+
 def notice(s: Session, project: Project, event: str, **fields: Any) -> None:
     post(s, project, "notice", event=event, **fields)
 
@@ -119,6 +134,7 @@ class UseCases:
         # The model names a channel may pick (the runners' registry); never a path.
         self.models = tuple(models)
         self.families = dict(families or {})
+        self.rates = RateLimits()
 
     def preset(self, model: str) -> ModelPreset:
         """A registered model's preset: by the family its entry names, else by its name."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bot.playbook import errors
-from bot.playbook.plays.base import Outcome, UseCases, post
+from bot.playbook.plays.base import Outcome, UseCases, post_once
 
 
 class ComparePlays(UseCases):
     def compare(self, project_id: int, user: str, before: int, after: int) -> Outcome:
-        """Anyone may ask (it changes nothing); both images must be this project's."""
+        """Anyone may ask (it changes nothing), a few times a minute; both images must be this
+        project's. Posted once per request, however often the request is applied."""
         if before == after:
             raise errors.InvalidInput(
                 f"Compare two different images, e.g. `compare {before} {before + 1}`."
@@ -17,5 +18,6 @@ class ComparePlays(UseCases):
             project = self._project(s, project_id)
             for number in (before, after):
                 self._image(s, project, number)
-            post(s, project, "compare", before=before, after=after, user=user)
+            self.rates.take(user, "compare")
+            post_once(s, project, "compare", before=before, after=after, user=user)
             return Outcome(project)

@@ -42,7 +42,9 @@ class LibraryEntry:
 
 
 class LibraryPlays(ProjectPlays):
-    def recipe_library(self, channel_id: str) -> list[LibraryEntry]:
+    def recipe_library(self, channel_id: str, user: str) -> list[LibraryEntry]:
+        """The listing costs a contact sheet of heroes, so a person may ask a few times a minute."""
+        self.rates.take(user, "recipes")
         with self._tx() as s:
             rows = s.execute(
                 select(Recipe, Project.intent)

@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.playbook import errors
 from bot.playbook.gate import GateItem
 from bot.playbook.plays.base import Outcome, UseCases, post
 from bot.playbook.plays.reporting import recipe_rows
-from storage.models import AuditEntry, GateReview, Image
-from storage.states import GateDecision, ImageStatus
+from storage.models import AuditEntry, GateReview, Image, OutboxMessage
+from storage.states import GateDecision, ImageStatus, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -43,25 +44,31 @@ class ShipRecord:
 
 class ShipPlays(UseCases):
     def ship(self, project_id: int, user: str) -> Outcome:
-        """Anyone holding a role on the project may ask; the pack is posted in its thread."""
+        """Anyone holding a role on the project may ask; the pack is posted in its thread.
+
+        A pack is made again only when the finals changed since the last one (a pack is large,
+        and the same one twice is no news); the request is audited, so an applier that died
+        after the COMMIT is not run again.
+        """
         with self._tx() as s:
             project = self._project(s, project_id)
-            if not self._roles(project).of(user):
+            hats = self._roles(project).of(user)
+            if not hats:
                 raise errors.NotAuthorized(
                     "Only the project's Director, Operator or Reviewer can post its ship pack; "
                     "nothing was changed."
                 )
-            cleared = s.scalars(
-                select(Image.id).where(
-                    Image.project_id == project.id, Image.status == ImageStatus.SHIPPED
-                )
-            ).first()
-            if cleared is None:
+            finals = _finals_key(s, project.id)
+            if not finals:
                 raise errors.OutOfOrder(
                     "Nothing is cleared yet, so there is nothing to ship. The Reviewer clears "
                     "finals at the review gate (`review N` sends one there)."
                 )
-            post(s, project, "ship_pack", user=user)
+            _require_changed(s, project.id, finals)
+            post(s, project, "ship_pack", user=user, finals=finals)
+            self._audit(
+                s, project, project.channel_id, user, hats[0].value, "ship", {"finals": len(finals)}
+            )
             return Outcome(project)
 
     def ship_record(self, project_id: int) -> ShipRecord:
@@ -103,6 +110,45 @@ class ShipPlays(UseCases):
                     for entry in audit
                 ],
             )
+
+
+def _finals_key(s: Session, project_id: int) -> list[list[int]]:
+    """What a pack holds, in brief: each cleared final and the gate pass that cleared it."""
+    rows = s.execute(
+        select(Image.number, func.max(GateReview.id))
+        .join(GateReview, GateReview.image_id == Image.id)
+        .where(
+            Image.project_id == project_id,
+            Image.status == ImageStatus.SHIPPED,
+            GateReview.decision == GateDecision.CLEARED,
+        )
+        .group_by(Image.number)
+        .order_by(Image.number)
+    )
+    return [[int(number), int(review)] for number, review in rows]
+
+
+def _require_changed(s: Session, project_id: int, finals: list[list[int]]) -> None:
+    """Refuse a pack of the same finals as the last one posted or on its way."""
+    last = s.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.project_id == project_id,
+            OutboxMessage.kind == "ship_pack",
+            OutboxMessage.status != OutboxStatus.FAILED,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    if last is not None and last.payload.get("finals") == finals:
+        when = (
+            "is on its way" if last.sent_at is None else f"was posted at {last.sent_at:%H:%M} UTC"
+        )
+        raise errors.AlreadyDone(
+            f"The ship pack of these {len(finals)} final(s) {when}, in this thread; nothing was "
+            "cleared since, so it was not made again. Clear another final (or clear one again "
+            "with new alt text) and `ship` makes a new pack."
+        )
 
 
 def _checklist(review: GateReview) -> dict[str, bool]:
