@@ -12,7 +12,6 @@ from bot.slack.grammar import Command
 from bot.slack.info import info_blocks
 from bot.slack.library import library_blocks
 from handlers.context import Call, Reply, in_project
-from storage import outbox
 
 PROJECT_PREFIX = "In the channel, start a command with `p3` to act on project 3 (`p3 status`)."
 
@@ -153,10 +152,7 @@ def queue(call: Call) -> Reply:
     if retrying:
         lines.append(
             f":hourglass: {len(retrying)} message(s) failed to post and will be tried again: "
-            + "; ".join(
-                f"{kind} (try {tries} of {outbox.MAX_ATTEMPTS}: {blocks.escape(reason)})"
-                for kind, reason, tries in retrying
-            )
+            + "; ".join(retrying)
         )
     refused = call.atelier.index.undeliverable(call.channel)
     if refused:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.slack.blocks import escape
 from storage import outbox
 from storage.models import SlackMessage, utcnow
 
@@ -63,11 +64,12 @@ class MessageIndex:
                 )
             ).first()
 
-    def retrying(self, channel_id: str) -> list[tuple[str, str, int]]:
-        """(kind, last error, tries so far) for messages in this channel waiting to be retried."""
+    def retrying(self, channel_id: str) -> list[str]:
+        """How each message in this channel that waits to be retried is doing, in words."""
         with self.sessions.begin() as s:
             return [
-                (m.kind, m.last_error or "", m.attempts) for m in outbox.retrying(s, channel_id)
+                f"{m.kind} (try {m.attempts} of {outbox.MAX_ATTEMPTS}: {escape(m.last_error or '')})"
+                for m in outbox.retrying(s, channel_id)
             ]
 
     def undeliverable(self, channel_id: str) -> list[tuple[str, str]]:

@@ -99,13 +99,14 @@ def post_once(s: Session, project: Project, kind: str, **payload: Any) -> None:
     """A post asked for by a request that decides nothing (so has no audit entry): keyed by
     the request, so an applier that died after its COMMIT can run it again and add nothing."""
     key = REQUEST_KEY.get()
+    dedupe = f"request:{key}" if key else None
     outbox.add(
         s,
         channel_id=project.channel_id,
         project_id=project.id,
         kind=kind,
         payload=payload,
-        dedupe_key=f"request:{key}" if key else None,
+        dedupe_key=dedupe,
     )
 
 
@@ -278,10 +279,8 @@ class UseCases:
     ) -> list[str]:
         """Refuse `count` more generations in the image's lineage past its budget; warn at 80 %.
 
-        Spent counts the images stored and those still queued or rendering (jobs carry their
-        lineage, see `lineage`), read under the project's row lock: ten quick clicks are ten
-        counted requests, not ten looks at the same stored count.
-        """
+        Spent is what is stored plus what queued and running jobs of the lineage will make
+        (`lineage` tags them), under the project's row lock: ten quick clicks count ten times."""
         root = self._root_of(image)
         budget = root.budget or project.iteration_budget
         spent = queries.lineage_attempts(s, root.id) + queries.lineage_pending(
@@ -347,11 +346,8 @@ class UseCases:
         return job
 
     def _pause(self, s: Session, project: Project, reason: str, detail: str) -> None:
-        project.state, project.pause_reason, project.pause_detail = (
-            ProjectState.PAUSED,
-            PauseReason(reason),
-            detail,
-        )
+        project.state = ProjectState.PAUSED
+        project.pause_reason, project.pause_detail = PauseReason(reason), detail
         project.paused_at = self.clock()
         self._audit(
             s,
@@ -371,12 +367,8 @@ class UseCases:
 
     def _resume(self, s: Session, project: Project, user: str, hat: str) -> None:
         reason = project.pause_reason
-        project.state, project.pause_reason, project.pause_detail, project.paused_at = (
-            ProjectState.ACTIVE,
-            None,
-            None,
-            None,
-        )
+        project.state = ProjectState.ACTIVE
+        project.pause_reason = project.pause_detail = project.paused_at = None
         self._audit(s, project, project.channel_id, user, hat, "resume", {"reason": reason})
         notice(s, project, "text", text=":arrow_forward: Resumed: the pause is resolved.")
 
