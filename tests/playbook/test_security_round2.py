@@ -15,21 +15,9 @@ from bot.playbook.service import PlaybookService
 from storage.models import Job, OutboxMessage, Project, Recipe
 from tests.playbook.conftest import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, Flow
 
-# What a copied card takes afresh; every other column must equal the source's.
-FRESH = {
-    "id",
-    "project_id",
-    "version",
-    "source_image_id",
-    "hero_image_id",
-    "repro_mean_diff",
-    "repro_max_diff",
-    "reproducible",
-    "locked_by",
-    "locked_at",
-    "approved_by",
-    "approved_at",
-}
+# What a copied card takes afresh (id, hero, its checks, lock and approval); all else is the source's.
+FRESH = "id project_id source_image_id hero_image_id repro_mean_diff repro_max_diff reproducible"
+FRESH += " locked_by locked_at approved_by approved_at"
 ONE_SENTENCE = "Autumn banner for the courier app"
 
 
@@ -102,12 +90,13 @@ def test_a_card_started_from_a_recipe_is_the_recipe_field_by_field(flow: Flow) -
             .where(Recipe.project_id == flow.project_id)
             .values(loras=loras, model_hash="cd" * 32, negative_prompt="blurry")
         )
+    flow.clock.advance(minutes=5)
     copy = service.start_from_recipe(CHANNEL, DIRECTOR, ONE_SENTENCE, flow.project_id, 1)
     source, copied = service.recipes(flow.project_id)[0], service.recipes(copy.project.id)[0]
-    compared = [c.key for c in Recipe.__table__.columns if c.key not in FRESH]
-    assert {"loras", "model_hash", "prompt_template", "seed"} <= set(compared)
-    for name in compared:
-        assert getattr(copied, name) == getattr(source, name), name
+    columns = [column.key for column in Recipe.__table__.columns]
+    differing = {name for name in columns if getattr(copied, name) != getattr(source, name)}
+    assert differing == set(FRESH.split())  # every other column, LoRAs and hash included
+    assert copied.loras == loras and copied.model_hash == "cd" * 32
     assert (copied.project_id, copied.version, copied.locked_by) == (copy.project.id, 1, DIRECTOR)
     assert copied.hero_image_id is None and copied.reproducible is None
 
