@@ -176,9 +176,9 @@ def main() -> None:
 
     from diffusers import AutoPipelineForText2Image
 
+    from bot.imaging import pixel_diff
     from bot.playbook.service import PlaybookService
     from bot.runner.diffusion import backend_for
-    from bot.runner.images import pixel_diff
     from bot.runner.worker import Worker
     from storage import queue
     from storage.db import make_engine, make_sessions, migrate

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from bot.lora_files import sha256_of
 
@@ -70,35 +69,6 @@ def family_of(path: Path) -> str:
         "e.g. `brand@sdxl=/models/brand.safetensors` (families: sd15, sd2, sd2-base, sdxl, turbo, "
         "sdxl-turbo)",
         path,
-    )
-
-
-def config_folder(family: str, path: Path) -> Path:
-    """The diffusers configs and tokenizer a family's single file is loaded with, on disk."""
-    from bot.runner import families, models
-
-    if family in models.BUILT_IN:
-        return models.resolve(family).path
-    family = {"sdxl-turbo": "sdxl", "turbo": "sd2-base"}.get(family, family)  # same architectures
-    if family not in families.FAMILIES:
-        raise CheckpointError(
-            f"Atelier has no offline configs for single-file {family} checkpoints yet; load this "
-            "model as a diffusers folder (a `model_index.json` folder) instead",
-            path,
-        )
-    try:
-        return families.write_configs(family, models.cache_dir() / "configs" / family)
-    except families.MissingTokenizer as error:
-        raise CheckpointError(str(error), path) from error
-
-
-def load_pipeline(path: Path, family: str, dtype: Any) -> Any:
-    """The text-to-image pipeline from a single file, with nothing downloaded."""
-    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
-
-    pipeline = StableDiffusionXLPipeline if family.startswith("sdxl") else StableDiffusionPipeline
-    return pipeline.from_single_file(
-        str(path), config=str(config_folder(family, path)), local_files_only=True, dtype=dtype
     )
 
 

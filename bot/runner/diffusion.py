@@ -58,7 +58,7 @@ class DiffusersBackend:
         self.device = pick_device(device)
         self.dtype = pick_dtype(self.device)
         self.base: Any = (
-            checkpoints.load_pipeline(ref.path, ref.family or "sd15", self.dtype)
+            models.load_single_file(ref.path, ref.family or "sd15", self.dtype)
             if ref.single_file
             else AutoPipelineForText2Image.from_pretrained(ref.path, dtype=self.dtype)
         )

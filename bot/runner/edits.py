@@ -8,25 +8,22 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
+from bot.imaging import Tile, contact_sheet, grid_mask
 from bot.playbook.recipe import lora_tuples
 from bot.runner.backend import Backend, GenTask
-from bot.runner.images import Tile, contact_sheet, grid_mask
-from bot.runner.jobs import ClaimedJob, JobError, Released
+from bot.runner.jobs import ClaimedJob, JobError, Released, Runner
 from bot.runner.sheets import finish_with_sheet, job_of
 from storage import queue
 from storage.models import Image
 from storage.pngs import read_png, to_png
 
-if TYPE_CHECKING:
-    from bot.runner.worker import Worker
-
 
 def _starting_image(
-    w: Worker, job_id: int, image_id: int, doing: str
+    w: Runner, job_id: int, image_id: int, doing: str
 ) -> tuple[Image, set[int | None]]:
     """The image a job starts from, and the indexes an earlier attempt of the job recorded."""
     with w.sessions.begin() as s:
@@ -40,7 +37,7 @@ def _starting_image(
 # ---- repairs: inpainting a region, or refining at low strength ---------------------------
 
 
-def fix(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
+def fix(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None:
     job = claimed[0]
     params = job.params
     # 1. The image to repair, unless an earlier attempt already recorded the repair.
@@ -103,7 +100,7 @@ def _task_from(
 
 
 def _repair(
-    w: Worker, backend: Backend, task: GenTask, init: Any, params: dict[str, Any]
+    w: Runner, backend: Backend, task: GenTask, init: Any, params: dict[str, Any]
 ) -> tuple[Any, str, str | None]:
     """The repaired picture, its prompt-log kind, and the mask it used."""
     if params["mode"] != "inpaint":
@@ -120,7 +117,7 @@ def _repair(
 # ---- upscales of keepers -------------------------------------------------------------------
 
 
-def upscale(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
+def upscale(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None:
     job = claimed[0]
     backend: Backend | None = None
     for index, item in enumerate(job.params["images"]):
@@ -176,7 +173,7 @@ def upscale(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None
 # ---- variations: image-to-image from one image, several seeds -------------------------------
 
 
-def vary(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
+def vary(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None:
     job = claimed[0]
     params = job.params
     # 1. The image to vary, and which variations an earlier attempt already recorded.

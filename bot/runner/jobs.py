@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from PIL import Image as PILImage
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook.recipe import lora_tuples
-from bot.runner.backend import GenTask
+from bot.runner.backend import Backend, GenTask
+from storage.files import ImageStore
+from storage.models import Image
 
 
 class LeaseLost(RuntimeError):
@@ -61,3 +68,41 @@ def gen_task(params: dict[str, Any], settings: dict[str, Any]) -> GenTask:
 
 class Released(Exception):
     """The job was handed back to the queue (shutdown or fairness)."""
+
+
+class Runner(Protocol):
+    """What a job kind (bot.runner.kinds, edits, sheets) may use of the worker running it.
+
+    Declared here, below both, so the kinds need not import the worker that dispatches to them.
+    """
+
+    sessions: sessionmaker[Session]
+    store: ImageStore
+    backend_for: Callable[[str], Backend]
+    worker_id: str
+    batch_size: int
+    stop: threading.Event
+
+    def check(self, lost: threading.Event) -> None: ...
+    def release(self, job_ids: Sequence[int]) -> None: ...
+    def maybe_yield(self, job_ids: list[int]) -> None: ...
+    def generate(self, backend: Backend, tasks: list[GenTask]) -> list[PILImage.Image]: ...
+    def write_png(self, picture: PILImage.Image, params: dict[str, Any]) -> Stored: ...
+    def load_png(self, image: Image) -> PILImage.Image: ...
+    def record_image(
+        self,
+        s: Session,
+        job_id: int,
+        index: int,
+        stored: Stored,
+        row: dict[str, Any],
+        parent: Image | None = None,
+    ) -> Image: ...
+    @staticmethod
+    def log_row(
+        job: ClaimedJob, task: GenTask, backend: Backend, **fields: Any
+    ) -> dict[str, Any]: ...
+    @staticmethod
+    def prompt_warnings(backend: Backend, images: Sequence[Image]) -> list[str]: ...
+    @staticmethod
+    def png_params(task: GenTask, backend: Backend, **more: Any) -> dict[str, Any]: ...

@@ -12,29 +12,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
+from bot.imaging import pixel_diff
 from bot.playbook.recipe import lora_tuples
 from bot.runner.backend import Backend, GenTask
 from bot.runner.edits import fix, upscale, vary
-from bot.runner.images import pixel_diff
-from bot.runner.jobs import ClaimedJob, JobError, Pending, Released, Stored, gen_task
+from bot.runner.jobs import ClaimedJob, JobError, Pending, Released, Runner, Stored, gen_task
 from bot.runner.sheets import finish_with_sheet, job_of
 from storage import queue
 from storage.models import Image, Recipe
 
-if TYPE_CHECKING:
-    from bot.runner.worker import Worker
-
-Kind = Callable[["Worker", list[ClaimedJob], threading.Event], None]
+Kind = Callable[[Runner, list[ClaimedJob], threading.Event], None]
 
 
 # ---- text to image (sprints and volume batches, several jobs batched together) -----------
 
 
-def text_to_image(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
+def text_to_image(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None:
     # 1. What is still to make: every image of every claimed job not recorded yet.
     pending = _pending(w, claimed)
     jobs = {job.id: job for job in claimed}
@@ -63,7 +60,7 @@ def text_to_image(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -
         finish_with_sheet(w, job_id, backend)
 
 
-def _pending(w: Worker, claimed: list[ClaimedJob]) -> list[Pending]:
+def _pending(w: Runner, claimed: list[ClaimedJob]) -> list[Pending]:
     pending: list[Pending] = []
     with w.sessions.begin() as s:
         for job in claimed:
@@ -76,7 +73,7 @@ def _pending(w: Worker, claimed: list[ClaimedJob]) -> list[Pending]:
 
 
 def _record_chunk(
-    w: Worker,
+    w: Runner,
     jobs: dict[int, ClaimedJob],
     chunk: list[Pending],
     stored: list[Stored],
@@ -107,7 +104,7 @@ def _record_chunk(
 # ---- the hero and its reproducibility check --------------------------------------------
 
 
-def hero(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
+def hero(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None:
     job = claimed[0]
     card = job.params["card"]
     backend = w.backend_for(card["model_id"])
@@ -162,7 +159,7 @@ def hero(w: Worker, claimed: list[ClaimedJob], lost: threading.Event) -> None:
 
 
 def _hero_image(
-    w: Worker,
+    w: Runner,
     job: ClaimedJob,
     task: GenTask,
     row: dict[str, Any],
@@ -186,7 +183,7 @@ def _hero_image(
         return made
 
 
-def _from_stored_card(w: Worker, recipe_id: int) -> tuple[GenTask, str]:
+def _from_stored_card(w: Runner, recipe_id: int) -> tuple[GenTask, str]:
     with w.sessions.begin() as s:
         recipe = s.get(Recipe, recipe_id)
         if recipe is None:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from bot.playbook.presets import ModelPreset, preset_for
-from bot.runner import checkpoints
+from bot.runner import checkpoints, families
 
 TINY_INIT_SEED = 1234
 # Trained by `make model` (bot/runner/shapes/train.py) and shipped in the repository.
@@ -237,3 +237,30 @@ def build_tiny(path: Path) -> None:
         staging.rename(path)
     except OSError:  # another process built it first
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def single_file_configs(family: str, path: Path) -> Path:
+    """The diffusers configs and tokenizer a family's single file is loaded with, on disk."""
+    if family in BUILT_IN:
+        return resolve(family).path
+    family = {"sdxl-turbo": "sdxl", "turbo": "sd2-base"}.get(family, family)  # same architectures
+    if family not in families.FAMILIES:
+        raise checkpoints.CheckpointError(
+            f"Atelier has no offline configs for single-file {family} checkpoints yet; load this "
+            "model as a diffusers folder (a `model_index.json` folder) instead",
+            path,
+        )
+    try:
+        return families.write_configs(family, cache_dir() / "configs" / family)
+    except families.MissingTokenizer as error:
+        raise checkpoints.CheckpointError(str(error), path) from error
+
+
+def load_single_file(path: Path, family: str, dtype: Any) -> Any:
+    """The text-to-image pipeline from a single file, with nothing downloaded."""
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    pipeline = StableDiffusionXLPipeline if family.startswith("sdxl") else StableDiffusionPipeline
+    return pipeline.from_single_file(
+        str(path), config=str(single_file_configs(family, path)), local_files_only=True, dtype=dtype
+    )

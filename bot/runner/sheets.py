@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
+from bot.imaging import Tile, contact_sheet
 from bot.runner.backend import Backend
-from bot.runner.images import Tile, contact_sheet
-from bot.runner.jobs import LeaseLost
+from bot.runner.jobs import LeaseLost, Runner
 from storage import queue
 from storage.models import Image, Job
 from storage.pngs import to_png
 
-if TYPE_CHECKING:
-    from bot.runner.worker import Worker
 
-
-def finish_with_sheet(w: Worker, job_id: int, backend: Backend) -> None:
+def finish_with_sheet(w: Runner, job_id: int, backend: Backend) -> None:
     with w.sessions.begin() as s:
         images = list(
             s.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index))

@@ -6,22 +6,20 @@ same picture, so the Reviewer sees what the repair changed without scrolling up 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.runner.images import Comparison, compare
+from bot.imaging import Comparison, compare
 from bot.slack.blocks import context, image_block
+from bot.slack.sender import Sender
 from storage.models import Image, OutboxMessage
 from storage.pngs import read_png, to_png
-
-if TYPE_CHECKING:
-    from bot.slack.delivery import Dispatcher
 
 # Versions a gate shows beside their parent: what someone changed by hand or by a repair.
 EDITS = ("inpaint", "img2img", "editor")
 
 
 def upload(
-    d: Dispatcher, message: OutboxMessage, before: Image, after: Image
+    d: Sender, message: OutboxMessage, before: Image, after: Image
 ) -> tuple[str, Comparison]:
     """The comparison picture of two images, stored and uploaded once for this outbox message."""
     shown = compare(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.imaging import Tile, contact_sheet
 from bot.playbook.service import LibraryEntry
-from bot.runner.images import Tile, contact_sheet
 from bot.slack.blocks import context, escape, image_block, section
 from bot.slack.context import Atelier
 from storage.pngs import read_png, to_png

@@ -5,17 +5,15 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot import ship_pack as shipping
 from bot.slack import blocks, comparisons, messages
 from bot.slack.notices import notice_text
+from bot.slack.sender import Sender
 from storage.models import Image, Job, OutboxMessage, Project
 
-if TYPE_CHECKING:
-    from bot.slack.delivery import Dispatcher
-
-Renderer = Callable[["Dispatcher", OutboxMessage, "Project | None"], dict[str, Any]]
+Renderer = Callable[[Sender, OutboxMessage, "Project | None"], dict[str, Any]]
 
 
 class NotReady(Exception):
@@ -29,7 +27,7 @@ def _thread(project: Project | None) -> Project:
 
 
 def post_in_thread(
-    d: Dispatcher,
+    d: Sender,
     message: OutboxMessage,
     project: Project,
     text: str,
@@ -51,7 +49,7 @@ def post_in_thread(
     return {"ts": ts}
 
 
-def root(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+def root(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     """The project's root message: posted once (it opens the thread), then updated in place."""
     assert project is not None
     standing = d.service.standing(project.id)
@@ -69,7 +67,7 @@ def root(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict
     return {"ts": project.thread_ts}
 
 
-def digest(d: Dispatcher, message: OutboxMessage, _project: Project | None) -> dict[str, Any]:
+def digest(d: Sender, message: OutboxMessage, _project: Project | None) -> dict[str, Any]:
     payload = message.payload
     file_id = d.upload(
         message, payload["chart_hash"], "digest-trend.png", "Keep rate and rework, by week"
@@ -86,11 +84,11 @@ def digest(d: Dispatcher, message: OutboxMessage, _project: Project | None) -> d
     return {"ts": ts}
 
 
-def notice(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+def notice(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     return post_in_thread(d, message, _thread(project), notice_text(message.payload))
 
 
-def progress(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+def progress(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     """One message per job, updated in place as images land (`3/24`)."""
     project = _thread(project)
     job_id = message.payload["job_id"]
@@ -120,7 +118,7 @@ def progress(d: Dispatcher, message: OutboxMessage, project: Project | None) -> 
     return {"ts": shown.ts}
 
 
-def gate(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+def gate(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     project = _thread(project)
     number = message.payload["number"]
     view = d.service.gate_view(project.id, number)
@@ -137,7 +135,7 @@ def gate(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict
     )
 
 
-def _beside_parent(d: Dispatcher, message: OutboxMessage, image: Image) -> list[dict[str, Any]]:
+def _beside_parent(d: Sender, message: OutboxMessage, image: Image) -> list[dict[str, Any]]:
     """A repaired or edited image's parent beside it, with what changed; nothing for the rest."""
     parent = d.service.image_by_id(image.parent_id) if image.parent_id else None
     if parent is None or image.kind not in comparisons.EDITS:
@@ -146,7 +144,7 @@ def _beside_parent(d: Dispatcher, message: OutboxMessage, image: Image) -> list[
     return comparisons.blocks(parent, image, file_id, shown)
 
 
-def compare(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+def compare(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     """`compare N M`: the two side by side with a heat-map, and the share that changed."""
     project = _thread(project)
     before = d.service.image(project.id, message.payload["before"])
@@ -161,7 +159,7 @@ def compare(d: Dispatcher, message: OutboxMessage, project: Project | None) -> d
     )
 
 
-def ship_pack(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+def ship_pack(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     """One zip of the finals and their record; past Slack's file limit, a path for the operator.
 
     The zip is written to a temporary file and streamed from it: a pack of any size costs
@@ -195,14 +193,14 @@ def ship_pack(d: Dispatcher, message: OutboxMessage, project: Project | None) ->
     return {"file": file_id}
 
 
-def repair(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+def repair(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     project = _thread(project)
     image = d.service.image(project.id, message.payload["number"])
     return post_version(d, message, project, image, f"New version #{image.number}")
 
 
 def post_version(
-    d: Dispatcher,
+    d: Sender,
     message: OutboxMessage,
     project: Project,
     image: Image,
@@ -226,7 +224,7 @@ def post_version(
     )
 
 
-def job_result(d: Dispatcher, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+def job_result(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
     """A finished job: its progress line settles, then what it made (or why it failed)."""
     project = _thread(project)
     job = d.service.job(message.payload["job_id"])
@@ -246,7 +244,7 @@ def job_result(d: Dispatcher, message: OutboxMessage, project: Project | None) -
     return JOB_RESULTS[job.kind](d, message, project, job, d.service.job_images(job.id))
 
 
-JobResult = Callable[["Dispatcher", OutboxMessage, Project, Job, list[Image]], dict[str, Any]]
+JobResult = Callable[[Sender, OutboxMessage, Project, Job, list[Image]], dict[str, Any]]
 
 
 def _cut(job: Job) -> list[dict[str, Any]]:
@@ -255,7 +253,7 @@ def _cut(job: Job) -> list[dict[str, Any]]:
 
 
 def _sheet(
-    d: Dispatcher,
+    d: Sender,
     message: OutboxMessage,
     project: Project,
     job: Job,
@@ -272,7 +270,7 @@ def _sheet(
 
 
 def _sprint(
-    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+    d: Sender, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
     return _sheet(
         d,
@@ -288,7 +286,7 @@ def _sprint(
 
 
 def _hero(
-    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, _images: list[Image]
+    d: Sender, message: OutboxMessage, project: Project, job: Job, _images: list[Image]
 ) -> dict[str, Any]:
     recipe = next(r for r in d.service.recipes(project.id) if r.id == job.params["recipe_id"])
     hero = d.service.image_by_id((job.result or {})["hero_image_id"])
@@ -308,7 +306,7 @@ def _hero(
 
 
 def _volume(
-    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+    d: Sender, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
     return _sheet(
         d,
@@ -324,7 +322,7 @@ def _volume(
 
 
 def _upscale(
-    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+    d: Sender, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
     made = "; ".join(
         messages.made_from(
@@ -349,7 +347,7 @@ def _upscale(
 
 
 def _fix(
-    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+    d: Sender, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
     return post_version(
         d,
@@ -363,7 +361,7 @@ def _fix(
 
 
 def _vary(
-    d: Dispatcher, message: OutboxMessage, project: Project, job: Job, images: list[Image]
+    d: Sender, message: OutboxMessage, project: Project, job: Job, images: list[Image]
 ) -> dict[str, Any]:
     """Variations land where their image came from: a sprint's moodboard, or a volume batch."""
     if images and images[0].play == "sprint":

@@ -12,11 +12,11 @@ from PIL import Image, ImageFilter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.imaging import grid_mask, pixel_diff
 from bot.playbook.service import PlaybookService
 from bot.runner import models
 from bot.runner.backend import GenTask
 from bot.runner.diffusion import DiffusersBackend, backend_for
-from bot.runner.images import grid_mask, pixel_diff
 from storage.files import ImageStore
 from storage.models import Image as ImageRow
 from storage.pngs import read_png

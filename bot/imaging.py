@@ -1,4 +1,7 @@
-"""PNG metadata, contact sheets and repair masks: Pillow and numpy only, no torch."""
+"""Drawing both sides share: contact sheets, comparisons, repair masks, pixel differences.
+
+Pillow and numpy only, no torch: the Slack adapter and the runner both stand on it.
+"""
 
 from __future__ import annotations
 
