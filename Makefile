@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_FIND_LINKS ?= /opt/wheels
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean model
+.PHONY: install test lint demo bench clean model docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 model: $(STAMP)
 	$(BIN)/python -m bot.runner.shapes.train --seed 0
 	$(BIN)/python -m bot.runner.shapes.train --resume --seed 1 --lr 5e-4
+
+# The README's command list and manifest.yml's usage hint, from the verb registry.
+docs: $(STAMP)
+	$(BIN)/python -m bot.workbench.docs
 
 demo: $(STAMP)
 	$(BIN)/atelier demo --out atelier-demo

@@ -120,6 +120,19 @@ def cmd_shell(config: Config, _args: argparse.Namespace) -> int:
     return shell(config)
 
 
+def cmd_help(_config: Config, args: argparse.Namespace) -> int:
+    """What the README and manifest.yml copy from the verb registry (`make docs` writes them)."""
+    from bot.slack.grammar import markdown, usage_hint
+    from handlers.verbs import HELP_GROUPS, VERBS, usage
+
+    if args.markdown:
+        text = markdown(VERBS, HELP_GROUPS)
+    else:
+        text = usage_hint(VERBS) if args.usage_hint else usage()
+    print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
 def cmd_digest(config: Config, args: argparse.Namespace) -> int:
     from bot import digest
     from bot.playbook.service import PlaybookService
@@ -193,6 +206,12 @@ def parser() -> argparse.ArgumentParser:
         "--chart", help="where --dry-run writes the chart PNG (default digest-CHANNEL.png)"
     )
     digest.set_defaults(run=cmd_digest)
+
+    verbs = sub.add_parser("help", help="the Slack commands, as `/atelier help` lists them")
+    shown = verbs.add_mutually_exclusive_group()
+    shown.add_argument("--markdown", action="store_true", help="as the README's command list")
+    shown.add_argument("--usage-hint", action="store_true", help="the manifest's usage hint")
+    verbs.set_defaults(run=cmd_help)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(run=cmd_migrate)

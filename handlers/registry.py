@@ -21,6 +21,8 @@ class Verb:
     # The arguments that are the person's own words (an intent, an instruction, a reason): the
     # only ones that may hold option-like text; every other word is used or refused.
     free: tuple[str, ...] = ()
+    # Its short form in the manifest's usage hint (Slack shows it while typing `/atelier`).
+    hint: str = ""
 
     @property
     def usage(self) -> str:

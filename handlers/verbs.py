@@ -148,6 +148,7 @@ VERBS: dict[str, Verb] = {
         _new,
         needs_project=False,
         free=("intent",),
+        hint="new <intent>",
     ),
     "roles": Verb(
         "`roles director @who operator @who reviewer @who` — set who wears which hat",
@@ -177,6 +178,7 @@ VERBS: dict[str, Verb] = {
             ).warnings
         ),
         "Operator",
+        hint="sprint <3–5 styles> — <subject>",
     ),
     "rank": Verb(
         "`rank 7 2 11` — order 3–5 moodboard candidates, best first", g.rank, _rank, "Director"
@@ -294,12 +296,14 @@ VERBS: dict[str, Verb] = {
         g.optional_project("status"),
         answers.status,
         needs_project=False,
+        hint="status",
     ),
     "recipe": Verb("`recipe` — the locked recipe card", g.nothing("recipe"), answers.recipe),
     "metrics": Verb(
         "`metrics [project|channel] [--days N]` — keep rate, iterations per final, rework, brief→hero",
         g.metrics,
         answers.metrics,
+        hint="metrics",
     ),
     "queue": Verb(
         "`queue` — jobs waiting and running in this channel", g.nothing("queue"), answers.queue
@@ -322,6 +326,7 @@ VERBS: dict[str, Verb] = {
         _help,
         needs_project=False,
         free=("topic",),
+        hint="help",
     ),
 }
 

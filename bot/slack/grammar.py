@@ -25,6 +25,9 @@ class Syntax(Protocol):
     @property
     def parser(self) -> Parser: ...
 
+    @property
+    def hint(self) -> str: ...
+
 
 class UsageError(Exception):
     """The text does not parse; the message shows how to write it."""
@@ -56,6 +59,19 @@ def usage(
         lines.append(f"*{title}*")
         lines += [f"• {table[name].usage}" for name in verbs]
     return "\n".join(lines)
+
+
+def markdown(table: Mapping[str, Syntax], groups: Mapping[str, tuple[str, ...]]) -> str:
+    """Every verb's usage line by group, as the README lists them (`atelier help --markdown`)."""
+    lines = []
+    for title, verbs in groups.items():
+        lines += [f"**{title}**", "", *(f"- {table[name].usage}" for name in verbs), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def usage_hint(table: Mapping[str, Syntax]) -> str:
+    """The slash command's usage hint: the short forms of the verbs that declare one."""
+    return " | ".join(entry.hint for entry in table.values() if entry.hint)
 
 
 def number(token: str, what: str = "an image number") -> int:

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from bot.playbook.gate import GateItem
-from bot.slack.grammar import UsageError
-from handlers.verbs import VERBS, did_you_mean, is_verb, parse, usage
+from bot.slack.grammar import UsageError, markdown, usage_hint
+from bot.workbench import docs
+from handlers.verbs import HELP_GROUPS, VERBS, did_you_mean, is_verb, parse, usage
 
 ROOT = Path(__file__).parents[2]
 
@@ -24,17 +25,28 @@ def test_help_lists_every_verb_with_who_may_run_it() -> None:
     assert usage("sendback").endswith("(Reviewer)")
 
 
-def test_the_readme_command_list_is_the_registry() -> None:
+def test_the_readme_command_list_and_the_manifest_hint_are_generated_and_current() -> None:
+    """Both are written by `make docs` from the registry; a hand edit or a stale copy fails."""
     readme = (ROOT / "README.md").read_text()
+    assert docs.readme_block() in readme, "README's command list is stale: run `make docs`"
     for verb in VERBS.values():
         assert f"- {verb.usage}" in readme, f"README is missing: {verb.usage}"
-
-
-def test_the_manifest_usage_hint_names_registered_verbs_only() -> None:
-    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    manifest_text = (ROOT / "manifest.yml").read_text()
+    assert docs.with_hint(manifest_text) == manifest_text, "manifest.yml is stale: `make docs`"
+    manifest = yaml.safe_load(manifest_text)
     hint = manifest["features"]["slash_commands"][0]["usage_hint"]
+    assert hint == usage_hint(VERBS)
     first_words = [part.split()[0] for part in hint.split(" | ")]
     assert first_words and all(word in VERBS for word in first_words), first_words
+
+
+def test_atelier_help_prints_the_markdown_and_the_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot import cli
+
+    assert cli.main(["help", "--markdown"]) == 0
+    assert capsys.readouterr().out == markdown(VERBS, HELP_GROUPS)
+    assert cli.main(["help", "--usage-hint"]) == 0
+    assert capsys.readouterr().out.strip() == usage_hint(VERBS)
 
 
 def test_a_thread_reply_counts_as_a_command_only_by_a_known_first_word() -> None:
