@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.playbook.roles import WHO_MAY
 from bot.slack.grammar import Parser
 from handlers.context import Call, Reply
 
 
 @dataclass(frozen=True)
 class Verb:
-    """A verb: how it is written, what runs it, and who may (shown in `help`; the service enforces it)."""
+    """A verb: how it is written, what runs it, and who may run it.
+
+    `may` names the decision's entry in the playbook's WHO_MAY: `help` shows its hats, and the
+    service checks the same entry, so the two cannot disagree. Empty: anyone in the channel.
+    """
 
     text: str
     parser: Parser
     run: Callable[[Call], Reply | None]
-    who: str = ""
+    may: str = ""
     needs_project: bool = True
     # The arguments that are the person's own words (an intent, an instruction, a reason): the
     # only ones that may hold option-like text; every other word is used or refused.
@@ -26,7 +31,7 @@ class Verb:
 
     @property
     def usage(self) -> str:
-        return f"{self.text} ({self.who})" if self.who else self.text
+        return f"{self.text} ({WHO_MAY[self.may].who})" if self.may else self.text
 
 
 def said(use_case: Callable[[Call], object]) -> Callable[[Call], None]:

@@ -14,7 +14,7 @@ TOOLS: dict[str, Verb] = {
         lambda c: warn(
             c.service.reroll(c.project_id, c.user, c.args["number"], c.args["count"]).warnings
         ),
-        "Operator",
+        "reroll",
     ),
     "vary": Verb(
         "`vary 12 subtle|strong [x4]` — image-to-image variations of an image; in volume, against its budget",
@@ -24,7 +24,7 @@ TOOLS: dict[str, Verb] = {
                 c.project_id, c.user, c.args["number"], c.args["how"], c.args["count"]
             ).warnings
         ),
-        "Operator",
+        "vary",
     ),
     "compare": Verb(
         "`compare 12 15` — two images side by side with a map of what changed, in the thread",
@@ -35,7 +35,7 @@ TOOLS: dict[str, Verb] = {
         "`ship` — one zip of the cleared finals, finals.csv, recipes, gate record and audit log, in the thread",
         nothing("ship"),
         said(lambda c: c.service.ship(c.project_id, c.user)),
-        "Director, Operator or Reviewer",
+        "ship",
     ),
     "recipes": Verb(
         "`recipes` — the channel's approved recipes: hero, keep rate, finals; start from one with `new … from recipe P3v2`",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from bot.playbook.errors import NotFound, PlaybookError
 from bot.playbook.plays.fix import RegenerateInstead
-from bot.playbook.roles import Role
 from bot.slack import blocks, grammar, lock_parser, modals, uploads
 from bot.slack import parsers as g
 from bot.slack.grammar import Command
@@ -89,7 +88,7 @@ def _lock(call: Call) -> None:
     """LoRAs are looked up in ATELIER_LORAS (name, sha256, family) once the role is checked."""
     args = dict(call.args)
     if "loras" in args:
-        call.service.authorize(call.project_id, call.user, Role.OPERATOR, "lock a recipe")
+        call.service.authorize(call.project_id, call.user, "lock_recipe")
         args["loras"] = [call.atelier.loras.choose(name, weight) for name, weight in args["loras"]]
     call.service.lock_recipe(call.project_id, call.user, **args)
 
@@ -160,7 +159,7 @@ VERBS: dict[str, Verb] = {
         "`intent <one sentence>` — restate the intent",
         g.text_as("intent"),
         said(lambda c: c.service.set_intent(c.project_id, c.user, c.args["intent"])),
-        "Director",
+        "set_intent",
         free=("intent",),
     ),
     "sprint": Verb(
@@ -177,23 +176,23 @@ VERBS: dict[str, Verb] = {
                 c.args["size"],
             ).warnings
         ),
-        "Operator",
+        "run_sprint",
         hint="sprint <3–5 styles> — <subject>",
     ),
     "rank": Verb(
-        "`rank 7 2 11` — order 3–5 moodboard candidates, best first", g.rank, _rank, "Director"
+        "`rank 7 2 11` — order 3–5 moodboard candidates, best first", g.rank, _rank, "rank"
     ),
     "approve": Verb(
         "`approve` — approve the ranked direction, or the hero",
         g.approve,
         said(lambda c: c.service.approve(c.project_id, c.user, c.args.get("what"))),
-        "Director",
+        "approve_direction",
     ),
     "lock": Verb(
         "`lock 7 [slot red bike] [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [cfg 7] [--ar 4:5 | size 640x384] [lora brand-style:0.8]` — recipe card + hero; `slot` names the words of #7's prompt that vary",
         lock_parser.lock,
         _lock,
-        "Operator",
+        "lock_recipe",
     ),
     "volume": Verb(
         "`volume blue bike; green bike x4` — slot values only, `;` between them, how many last; the rest comes from the locked recipe",
@@ -203,38 +202,38 @@ VERBS: dict[str, Verb] = {
                 c.project_id, c.user, c.args["values"], c.args["per_value"], c.args["overrides"]
             ).warnings
         ),
-        "Operator",
+        "run_volume",
     ),
     "keep": Verb(
         "`keep 17 18` — keep images from a batch",
         g.numbers(required=True),
         said(lambda c: c.service.mark(c.project_id, c.user, keep=c.args["numbers"], cull=[])),
-        "Operator",
+        "mark",
     ),
     "cull": Verb(
         "`cull 19 20` — cull images from a batch",
         g.numbers(required=True),
         said(lambda c: c.service.mark(c.project_id, c.user, keep=[], cull=c.args["numbers"])),
-        "Operator",
+        "mark",
     ),
     "upscale": Verb(
         "`upscale [17 18]` — upscale keepers separately",
         g.numbers(required=False),
         said(lambda c: c.service.upscale_keepers(c.project_id, c.user, c.args["numbers"] or None)),
-        "Operator",
+        "upscale",
     ),
     "fix": Verb(
         "`fix 12 a1 b1 clear sky, remove the stray text` (inpaint grid cells: say what the region should show; what follows remove/no/without goes to the negative prompt), `fix 12 refine [strength 0.3] sharper edges`, or `fix 12 mask` with a mask file",
         g.fix,
         _fix,
-        "Operator",
+        "fix_image",
         free=("instruction",),
     ),
     "regenerate": Verb(
         "`regenerate 12` — a new seed for an image's slot value, back to keep/cull (instead of a large fix)",
         g.one_number(),
         lambda c: warn(c.service.regenerate(c.project_id, c.user, c.args["number"]).warnings),
-        "Operator",
+        "regenerate",
     ),
     "handoff": Verb(
         "`handoff 12 @editor` — hand an image to a human editor; their upload becomes the next version",
@@ -242,14 +241,14 @@ VERBS: dict[str, Verb] = {
         said(
             lambda c: c.service.hand_off(c.project_id, c.user, c.args["number"], c.args["editor"])
         ),
-        "Operator",
+        "hand_off",
     ),
     **TOOLS,
     "review": Verb(
         "`review 12` — send an image to the review gate",
         g.one_number(),
         said(lambda c: c.service.submit_for_review(c.project_id, c.user, c.args["number"])),
-        "Director, Operator or Reviewer",
+        "submit_for_review",
     ),
     "sendback": Verb(
         "`sendback 12 license <note>` — send an image back for a checklist item",
@@ -264,21 +263,21 @@ VERBS: dict[str, Verb] = {
                 note=c.args["note"],
             ).warnings
         ),
-        "Reviewer",
+        "review",
         free=("note",),
     ),
     "reopen": Verb(
         "`reopen sprint <reason>` — re-open the concept sprint to rank a new direction",
         g.reopen,
         said(lambda c: c.service.reopen_sprint(c.project_id, c.user, c.args["reason"])),
-        "Director",
+        "reopen_play",
         free=("reason",),
     ),
     "skip": Verb(
         "`skip lock <reason>` — skip a play deliberately",
         g.skip,
         said(lambda c: c.service.skip_play(c.project_id, c.user, c.args["play"], c.args["reason"])),
-        "Director",
+        "skip_play",
         free=("reason",),
     ),
     "budget": Verb(
@@ -289,7 +288,7 @@ VERBS: dict[str, Verb] = {
                 c.project_id, c.user, c.args["number"], c.args["budget"]
             )
         ),
-        "Director",
+        "raise_budget",
     ),
     "status": Verb(
         "`status [p3]` — the project's plays, pauses and queue; in the channel, every project",
@@ -312,7 +311,7 @@ VERBS: dict[str, Verb] = {
         "`cancel [job id]` — cancel this project's queued jobs",
         g.cancel,
         said(lambda c: c.service.cancel(c.project_id, c.user, c.args["job"])),
-        "Operator",
+        "cancel",
     ),
     "settings": Verb(
         "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",

@@ -11,7 +11,6 @@ from PIL import Image, UnidentifiedImageError
 from slack_sdk.errors import SlackApiError
 
 from bot.playbook.errors import InvalidInput
-from bot.playbook.roles import Role
 from bot.slack.blocks import escape
 from bot.slack.context import Atelier
 from storage.models import Project
@@ -114,8 +113,7 @@ def mask_from_upload(
 
     Only the Director forces a repair past the regenerate rule, so `force` asks for that hat.
     """
-    role = Role.DIRECTOR if force else Role.OPERATOR
-    atelier.service.authorize(project.id, user, role, "repair an image")
+    atelier.service.authorize(project.id, user, "force_fix" if force else "fix_image")
     if not files:
         raise InvalidInput(
             "Attach the mask image to the same message: `fix 12 mask <instruction>` with a black-and-white PNG (white = repair)."

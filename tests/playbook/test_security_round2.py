@@ -68,7 +68,10 @@ def test_only_the_new_projects_director_or_operator_starts_from_a_recipe(flow: F
     _team_channel(service)
     projects, jobs = _projects(service), _jobs(service)
     for _ in range(4):
-        with pytest.raises(errors.NotAuthorized, match="Director .* or Operator"):
+        with pytest.raises(
+            errors.NotAuthorized,
+            match="Only the project's Director or Operator can start it from a recipe",
+        ):
             service.start_from_recipe(CHANNEL, STRANGER, ONE_SENTENCE, flow.project_id, 1)
     with pytest.raises(errors.InvalidInput, match="must be one sentence"):
         service.start_from_recipe(

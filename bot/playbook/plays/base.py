@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.playbook import errors
 from bot.playbook.presets import ModelPreset, preset_for
 from bot.playbook.rates import RateLimits
-from bot.playbook.roles import Role, Roles
+from bot.playbook.roles import WHO_MAY, Roles
 from bot.playbook.sequence import Play, PlayStatus, earlier, info
 from storage import channels, outbox, queries, queue
 from storage.models import (
@@ -151,21 +151,21 @@ class UseCases:
         self,
         project_id: int,
         user: str,
-        role: Role,
-        doing: str,
         action: str,
         *,
+        may: str | None = None,
         running: bool = True,
         resolving: tuple[str, ...] = (),
         after: Play | None = None,
     ) -> Iterator[Decision]:
         """Open a decision: row-lock the project, authorize, check pause and order; audit at the end.
 
-        The root message is refreshed in the same transaction, so the tracker never lags a decision.
+        Who may is WHO_MAY[may or action], said nowhere else. The root message is refreshed in
+        the same transaction, so the tracker never lags a decision.
         """
         with self._tx() as s:
             project = self._project(s, project_id)
-            hat = self._require(project, user, role, doing)
+            hat = self._require(project, user, may or action)
             if running:
                 self._require_running(project, resolving)
             if after is not None:
@@ -175,10 +175,10 @@ class UseCases:
             self._audit(s, project, project.channel_id, user, decision.hat, action, decision.detail)
             refresh_root(s, project)
 
-    def authorize(self, project_id: int, user: str, role: Role, doing: str) -> None:
+    def authorize(self, project_id: int, user: str, action: str) -> None:
         """Refuse early, before an adapter downloads or decodes anything for someone without the role."""
         with self._tx() as s:
-            self._require(self._project(s, project_id), user, role, doing)
+            self._require(self._project(s, project_id), user, action)
 
     def applied(self, request_key: str) -> bool:
         """Whether a decision for this Slack request already committed (see REQUEST_KEY)."""
@@ -233,16 +233,13 @@ class UseCases:
     def _roles(project: Project) -> Roles:
         return Roles(project.director, project.operator, project.reviewer)
 
-    def _require(self, project: Project, user: str, role: Role, action: str) -> str:
-        """Authorize in the service: only the role holder may act; the hat is recorded."""
-        roles = self._roles(project)
-        if roles.holder(role) != user:
-            held = ", ".join(r.value.title() for r in roles.of(user)) or "no role"
-            raise errors.NotAuthorized(
-                f"Only the {role.value.title()} (<@{roles.holder(role)}>) can {action}. "
-                f"You hold {held} on this project; nothing was changed."
-            )
-        return role.value
+    def _require(self, project: Project, user: str, action: str) -> str:
+        """Authorize in the service, by WHO_MAY[action]; returns the hat to record."""
+        may, roles = WHO_MAY[action], self._roles(project)
+        held = [role for role in may.roles if roles.holder(role) == user]
+        if not held:
+            raise errors.NotAuthorized(may.refusal(roles, user))
+        return held[0].value
 
     def _require_running(self, project: Project, resolving: tuple[str, ...] = ()) -> None:
         if project.state == "paused" and project.pause_reason not in resolving:

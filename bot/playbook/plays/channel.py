@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from bot.playbook import errors
 from bot.playbook.plays.base import UseCases, in_range
-from bot.playbook.roles import Role
 from storage.models import ChannelSettings, Project
 
 SETTINGS = {
@@ -110,9 +109,7 @@ class ChannelPlays(UseCases):
             )
             if who
         }
-        with self._decide(
-            project_id, user, Role.DIRECTOR, "reassign roles", "set_roles", running=False
-        ) as d:
+        with self._decide(project_id, user, "set_roles", running=False) as d:
             for name, value in changes.items():
                 setattr(d.project, name, value)
             d.detail = changes

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from bot.playbook import errors
 from bot.playbook.instructions import repair_prompts
 from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled, post, refresh_root
-from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
 from storage import prompt_log, queries
 from storage.models import Image
@@ -100,12 +99,8 @@ class FixPlays(UseCases):
         forced = _too_large(coverage)
         if forced and not force:
             raise RegenerateInstead(number, coverage or 0)
-        role, doing = (
-            (Role.DIRECTOR, "repair more than a third of an image")
-            if forced
-            else (Role.OPERATOR, "repair an image")
-        )
-        with self._decide(project_id, user, role, doing, "fix_image", after=Play.FIX) as d:
+        may = "force_fix" if forced else "fix_image"
+        with self._decide(project_id, user, "fix_image", may=may, after=Play.FIX) as d:
             image = self._image(d.s, d.project, number)
             not_culled(image, "repaired")
             warnings = self._spend_budget(d.s, d.project, image)
@@ -147,8 +142,6 @@ class FixPlays(UseCases):
         with self._decide(
             project_id,
             user,
-            Role.DIRECTOR,
-            "raise an iteration budget",
             "raise_budget",
             running=False,
         ) as d:
@@ -171,9 +164,7 @@ class FixPlays(UseCases):
             return queries.lineage_attempts(s, root.id), root.budget or project.iteration_budget
 
     def hand_off(self, project_id: int, user: str, number: int, editor: str) -> Outcome:
-        with self._decide(
-            project_id, user, Role.OPERATOR, "hand an image to an editor", "hand_off"
-        ) as d:
+        with self._decide(project_id, user, "hand_off") as d:
             image = self._image(d.s, d.project, number)
             if image.status in (ImageStatus.CULLED, ImageStatus.SHIPPED):
                 raise errors.InvalidInput(f"#{number} is {image.status}; hand off a kept image.")

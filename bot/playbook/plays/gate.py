@@ -18,7 +18,6 @@ from bot.playbook.plays.base import (
     post,
     refresh_root,
 )
-from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import GateDraft, GateReview, Image, Project
 from storage.states import GateDecision, ImageStatus
@@ -52,11 +51,7 @@ class GatePlays(UseCases):
     def submit_for_review(self, project_id: int, user: str, number: int) -> GateView:
         with self._tx() as s:
             project = self._project(s, project_id)
-            roles = self._roles(project)
-            if not roles.of(user):
-                raise errors.NotAuthorized(
-                    "Only the project's Director, Operator or Reviewer can send an image to the gate."
-                )
+            hat = self._require(project, user, "submit_for_review")
             self._require_running(project)
             self._require_order(s, project, Play.GATE)
             image = self._image(s, project, number)
@@ -64,7 +59,6 @@ class GatePlays(UseCases):
             if image.status == ImageStatus.SHIPPED:
                 raise errors.InvalidInput(f"#{number} is shipped: cleared at the gate already.")
             image.status = ImageStatus.AT_GATE
-            hat = roles.of(user)[0].value
             run = self._play(s, project, Play.GATE)
             if run.status == PlayStatus.PENDING:
                 self._start(run, user, hat, self.clock())
@@ -89,9 +83,7 @@ class GatePlays(UseCases):
         """Clear needs every box and alt text; send back needs a reason item and counts as rework."""
         ticked = set(ticked or ())
         alt_text = alt_text.strip()
-        with self._decide(
-            project_id, user, Role.REVIEWER, "pass the review gate", "review", after=Play.GATE
-        ) as d:
+        with self._decide(project_id, user, "review", after=Play.GATE) as d:
             image = self._image(d.s, d.project, number)
             not_culled(image, "reviewed")
             if image.status == ImageStatus.SHIPPED:
@@ -175,7 +167,7 @@ class GatePlays(UseCases):
         """The Reviewer's ❌: ask in the thread which checklist item the image fails."""
         with self._tx() as s:
             project = self._project(s, project_id)
-            self._require(project, user, Role.REVIEWER, "decide at the gate")
+            self._require(project, user, "ask_sendback_reason")
             self._image(s, project, number)
             notice(s, project, "which_item", user=user, number=number)
 
@@ -225,7 +217,7 @@ class GatePlays(UseCases):
         """The Reviewer's boxes and alt text so far, so an emoji decision can use them."""
         with self._tx() as s:
             project = self._project(s, project_id)
-            self._require(project, user, Role.REVIEWER, "tick the gate checklist")
+            self._require(project, user, "save_gate_draft")
             image = self._image(s, project, number)
             draft = s.get(GateDraft, image.id) or GateDraft(image_id=image.id, ticked=[])
             if ticked is not None:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from bot.playbook import errors
 from bot.playbook.plays.base import UseCases, refresh_root
 from bot.playbook.plays.lock_in import record_reproducibility
-from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
 from storage import outbox, queue
 from storage.models import Image, Job, Project, Recipe
@@ -71,9 +70,7 @@ class JobPlays(UseCases):
             return Applied(job, project, images, recipe, paused)
 
     def cancel(self, project_id: int, user: str, job_id: int | None = None) -> list[Job]:
-        with self._decide(
-            project_id, user, Role.OPERATOR, "cancel jobs", "cancel", running=False
-        ) as d:
+        with self._decide(project_id, user, "cancel", running=False) as d:
             stmt = select(Job).where(
                 Job.project_id == d.project.id, Job.status.in_(("queued", "running"))
             )

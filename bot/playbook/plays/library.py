@@ -73,7 +73,8 @@ class LibraryPlays(ProjectPlays):
                     "sentence."
                 )
             project, warnings = self._open_project(s, channel_id, user, intent)
-            _require_starter(project, user)
+            # The hero renders at once, in the starter's name: a role that may render is needed.
+            self._require(project, user, "start_from_recipe")
             project.model = source.model_id
             recipe = _copy(source, project, user, self.clock())
             s.add(recipe)
@@ -98,17 +99,6 @@ class LibraryPlays(ProjectPlays):
         run = self._play(s, project, Play.SPRINT)
         run.status, run.skip_reason = PlayStatus.SKIPPED, reason
         run.actor, run.hat, run.finished_at = user, "member", self.clock()
-
-
-def _require_starter(project: Project, user: str) -> None:
-    """The hero check renders at once, in the starter's name: only the new project's Director
-    or Operator may start one (anyone may start a project that renders nothing yet)."""
-    if user not in (project.director, project.operator):
-        raise errors.NotAuthorized(
-            f"Only the new project's Director (<@{project.director}>) or Operator "
-            f"(<@{project.operator}>) can start it from a recipe: its hero is rendered at once. "
-            "Nothing was created; `/atelier new <intent>` starts a project without rendering."
-        )
 
 
 def _source_recipe(s: Session, channel_id: str, project_id: int, version: int | None) -> Recipe:

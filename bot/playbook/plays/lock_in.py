@@ -13,7 +13,6 @@ from bot.playbook.loras import LoraChoice, check_loras
 from bot.playbook.plays.base import Outcome, UseCases, in_range
 from bot.playbook.presets import ModelPreset
 from bot.playbook.recipe import RecipeCard, check_template, lora_tuples, slot_in, slot_of
-from bot.playbook.roles import Role
 from bot.playbook.sequence import Play
 from storage.models import Image, Project, Ranking, Recipe
 from storage.states import KEEPERS, ImageKind, ImageStatus
@@ -160,8 +159,6 @@ class LockInPlays(UseCases):
         with self._decide(
             project_id,
             user,
-            Role.OPERATOR,
-            "lock a recipe",
             "lock_recipe",
             resolving=("reproducibility", "recurring_sendback"),
             after=Play.LOCK,
@@ -261,7 +258,7 @@ class LockInPlays(UseCases):
             )
 
     def approve_hero(self, project_id: int, user: str) -> Outcome:
-        with self._decide(project_id, user, Role.DIRECTOR, "approve the hero", "approve_hero") as d:
+        with self._decide(project_id, user, "approve_hero") as d:
             recipe = self._latest_recipe(d.s, d.project.id)
             if recipe is None or recipe.hero_image_id is None:
                 raise errors.OutOfOrder(

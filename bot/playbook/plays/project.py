@@ -17,7 +17,6 @@ from bot.playbook.plays.base import (
     notice,
     refresh_root,
 )
-from bot.playbook.roles import Role
 from bot.playbook.sequence import ORDER, Play, PlayStatus, info
 from storage.models import Image, PlayRun, Project, Ranking
 from storage.states import ImageStatus, ProjectState
@@ -110,9 +109,7 @@ class ProjectPlays(UseCases):
 
     def set_intent(self, project_id: int, user: str, intent: str) -> Outcome:
         intent = " ".join(intent.split())
-        with self._decide(
-            project_id, user, Role.DIRECTOR, "restate the intent", "set_intent", running=False
-        ) as d:
+        with self._decide(project_id, user, "set_intent", running=False) as d:
             if not is_one_sentence(intent):
                 raise errors.InvalidInput(
                     "Still not one sentence. Say what the images are for in a single sentence."
@@ -126,9 +123,7 @@ class ProjectPlays(UseCases):
 
     def skip_play(self, project_id: int, user: str, play: Play, reason: str) -> Outcome:
         reason = reason.strip()
-        with self._decide(
-            project_id, user, Role.DIRECTOR, f"skip the {info(play).title}", "skip_play"
-        ) as d:
+        with self._decide(project_id, user, "skip_play") as d:
             if len(reason) < 3:
                 raise errors.InvalidInput(
                     f"Say why you skip the {info(play).title}, e.g. "

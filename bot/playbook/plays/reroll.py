@@ -13,7 +13,6 @@ import secrets
 
 from bot.playbook import errors
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
-from bot.playbook.roles import Role
 from storage.models import Image, Job
 from storage.states import ImageKind, Play
 
@@ -23,7 +22,7 @@ REROLLS = (1, 8)
 class RerollPlays(UseCases):
     def reroll(self, project_id: int, user: str, number: int, count: int = 1) -> Outcome:
         in_range("Re-rolls of one image", count, REROLLS)
-        with self._decide(project_id, user, Role.OPERATOR, "re-roll an image", "reroll") as d:
+        with self._decide(project_id, user, "reroll") as d:
             image = self._image(d.s, d.project, number)
             _check_rerollable(image)
             warnings = self._spend_budget(d.s, d.project, image, count)
@@ -33,9 +32,7 @@ class RerollPlays(UseCases):
             return Outcome(d.project, job, warnings)
 
     def regenerate(self, project_id: int, user: str, number: int) -> Outcome:
-        with self._decide(
-            project_id, user, Role.OPERATOR, "regenerate an image", "regenerate"
-        ) as d:
+        with self._decide(project_id, user, "regenerate") as d:
             image = self._image(d.s, d.project, number)
             first = self._root_of(image)
             _check_rerollable(image if image.play == Play.LOCK else first)

@@ -52,12 +52,7 @@ class ShipPlays(UseCases):
         """
         with self._tx() as s:
             project = self._project(s, project_id)
-            hats = self._roles(project).of(user)
-            if not hats:
-                raise errors.NotAuthorized(
-                    "Only the project's Director, Operator or Reviewer can post its ship pack; "
-                    "nothing was changed."
-                )
+            hat = self._require(project, user, "ship")
             finals = _finals_key(s, project.id)
             if not finals:
                 raise errors.OutOfOrder(
@@ -66,9 +61,7 @@ class ShipPlays(UseCases):
                 )
             _require_changed(s, project.id, finals)
             post(s, project, "ship_pack", user=user, finals=finals)
-            self._audit(
-                s, project, project.channel_id, user, hats[0].value, "ship", {"finals": len(finals)}
-            )
+            self._audit(s, project, project.channel_id, user, hat, "ship", {"finals": len(finals)})
             return Outcome(project)
 
     def ship_record(self, project_id: int) -> ShipRecord:

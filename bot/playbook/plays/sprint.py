@@ -9,7 +9,6 @@ from sqlalchemy import select
 from bot.playbook import errors
 from bot.playbook.aspect import sized
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
-from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import Image, Ranking
 
@@ -57,9 +56,7 @@ class SprintPlays(UseCases):
         subject = " ".join(subject.split())
         styles = [" ".join(style.split()) for style in styles if style.strip()]
         _check_sprint(subject, styles, count)
-        with self._decide(
-            project_id, user, Role.OPERATOR, "run a concept sprint", "run_sprint"
-        ) as d:
+        with self._decide(project_id, user, "run_sprint") as d:
             project = d.project
             run = self._play(d.s, project, Play.SPRINT)
             if project.direction_approved_at is not None:
@@ -105,7 +102,7 @@ class SprintPlays(UseCases):
             raise errors.InvalidInput(
                 f"Rank 3 to 5 candidates, best first (you gave {len(numbers)}), e.g. `rank 7 2 11`."
             )
-        with self._decide(project_id, user, Role.DIRECTOR, "rank the moodboard", "rank") as d:
+        with self._decide(project_id, user, "rank") as d:
             self._require_sprint_open(d, "Ranking")
             images = [self._image(d.s, d.project, number) for number in numbers]
             not_sprint = [image.number for image in images if image.play != Play.SPRINT]
@@ -127,9 +124,7 @@ class SprintPlays(UseCases):
     def reopen_sprint(self, project_id: int, user: str, reason: str) -> Outcome:
         """The Director re-opens the concept sprint on purpose: a new direction may be ranked."""
         reason = reason.strip()
-        with self._decide(
-            project_id, user, Role.DIRECTOR, "re-open the concept sprint", "reopen_play"
-        ) as d:
+        with self._decide(project_id, user, "reopen_play") as d:
             if len(reason) < 3:
                 raise errors.InvalidInput(
                     "Say why you re-open the sprint, e.g. `reopen sprint the client changed the brief`."
@@ -154,9 +149,7 @@ class SprintPlays(UseCases):
             )
 
     def approve_direction(self, project_id: int, user: str) -> Outcome:
-        with self._decide(
-            project_id, user, Role.DIRECTOR, "approve a direction", "approve_direction"
-        ) as d:
+        with self._decide(project_id, user, "approve_direction") as d:
             ranking = d.s.scalars(
                 select(Ranking)
                 .where(Ranking.project_id == d.project.id)

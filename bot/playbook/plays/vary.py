@@ -11,7 +11,6 @@ import secrets
 
 from bot.playbook import errors
 from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled
-from bot.playbook.roles import Role
 from storage.models import Image
 from storage.states import ImageKind, Play
 
@@ -23,7 +22,7 @@ class VaryPlays(UseCases):
     def vary(self, project_id: int, user: str, number: int, how: str, count: int = 1) -> Outcome:
         strength = _strength(how)
         in_range("Variations of one image", count, VARIATIONS)
-        with self._decide(project_id, user, Role.OPERATOR, "vary an image", "vary") as d:
+        with self._decide(project_id, user, "vary") as d:
             image = self._image(d.s, d.project, number)
             not_culled(image, "varied")
             _check_variable(image)

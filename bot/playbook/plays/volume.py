@@ -15,7 +15,6 @@ from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range, not_c
 from bot.playbook.plays.lock_in import card_of
 from bot.playbook.presets import ModelPreset
 from bot.playbook.recipe import check_drift, render
-from bot.playbook.roles import Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import Image, Job, Project, Recipe
 from storage.states import KEEPERS, ImageStatus, JobStatus
@@ -100,7 +99,7 @@ class VolumePlays(UseCases):
     ) -> Outcome:
         values = [" ".join(value.split()) for value in values if value.strip()]
         _check_values(values, per_value)
-        with self._decide(project_id, user, Role.OPERATOR, "run a volume batch", "run_volume") as d:
+        with self._decide(project_id, user, "run_volume") as d:
             recipe = _check_recipe(self._latest_recipe(d.s, d.project.id))
             if recipe.approved_at is None:
                 raise errors.OutOfOrder(
@@ -150,7 +149,7 @@ class VolumePlays(UseCases):
         """Keep or cull images; the Operator culls aggressively. `batch`: saved from a batch's ticks."""
         if set(keep) & set(cull):
             raise errors.InvalidInput("An image cannot be both kept and culled.")
-        with self._decide(project_id, user, Role.OPERATOR, "keep or cull images", "mark") as d:
+        with self._decide(project_id, user, "mark") as d:
             batches = self._keep(d, keep)
             for number in cull:
                 image = self._image(d.s, d.project, number)
@@ -192,7 +191,7 @@ class VolumePlays(UseCases):
     def upscale_keepers(
         self, project_id: int, user: str, numbers: list[int] | None = None
     ) -> Outcome:
-        with self._decide(project_id, user, Role.OPERATOR, "upscale keepers", "upscale") as d:
+        with self._decide(project_id, user, "upscale") as d:
             images = self._keepers(d.s, d.project, numbers)
             job = self._enqueue(
                 d.s,
