@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.playbook.gate import GateItem
-from bot.playbook.plays.ship import ShipRecord
+from bot.playbook.tools.ship import ShipRecord
 from storage.files import PIECE, ImageStore
 
 FINALS_COLUMNS = ["number", "file", "alt_text", "cleared_by", "cleared_at", *GateItem]

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot import ship_pack
 from bot.playbook.gate import GateItem
-from bot.playbook.plays.ship import Final, ShipRecord
+from bot.playbook.tools.ship import Final, ShipRecord
 from bot.serve import MAX_BODY_BYTES
 from bot.workbench import walk
 from bot.workbench.local import LocalProcesses, LocalSlack

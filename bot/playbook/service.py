@@ -2,28 +2,29 @@
 
 Find a use case by its play: `plays/sprint.py`, `plays/lock_in.py`, `plays/volume.py`,
 `plays/fix.py`, `plays/gate.py`; around them `plays/channel.py`, `plays/project.py`,
-`plays/jobs.py` and `plays/reporting.py`. Every rule is enforced there, not in the UI.
+`plays/jobs.py` and `plays/reporting.py`; the everyday image tools in `tools/` (info, reroll,
+vary, compare, ship, library). Every rule is enforced there, not in the UI.
 """
 
 from __future__ import annotations
 
 from bot.playbook.plays.base import Outcome
-from bot.playbook.plays.channel import ChannelPlays
-from bot.playbook.plays.compare import ComparePlays
-from bot.playbook.plays.fix import FixPlays
-from bot.playbook.plays.gate import GatePlays, GateView
-from bot.playbook.plays.info import InfoUseCases
-from bot.playbook.plays.jobs import Applied, JobPlays
-from bot.playbook.plays.library import LibraryEntry, LibraryPlays
-from bot.playbook.plays.lock_in import LockInPlays
-from bot.playbook.plays.project import ProjectPlays
-from bot.playbook.plays.reporting import DigestData, Reporting
-from bot.playbook.plays.reroll import RerollPlays
-from bot.playbook.plays.ship import ShipPlays, ShipRecord
-from bot.playbook.plays.sprint import SprintPlays
-from bot.playbook.plays.vary import VaryPlays
-from bot.playbook.plays.volume import VolumePlays
+from bot.playbook.plays.channel import ChannelUseCases
+from bot.playbook.plays.fix import FixUseCases
+from bot.playbook.plays.gate import GateUseCases, GateView
+from bot.playbook.plays.jobs import Applied, JobUseCases
+from bot.playbook.plays.lock_in import LockInUseCases
+from bot.playbook.plays.project import ProjectUseCases
+from bot.playbook.plays.reporting import DigestData, ReportingUseCases
+from bot.playbook.plays.sprint import SprintUseCases
+from bot.playbook.plays.volume import VolumeUseCases
 from bot.playbook.sequence import PlayStatus
+from bot.playbook.tools.compare import CompareUseCases
+from bot.playbook.tools.info import InfoUseCases
+from bot.playbook.tools.library import LibraryEntry, LibraryUseCases
+from bot.playbook.tools.reroll import RerollUseCases
+from bot.playbook.tools.ship import ShipRecord, ShipUseCases
+from bot.playbook.tools.vary import VaryUseCases
 from storage.models import Project
 
 # Project is the read model listeners see (they import nothing from storage).
@@ -40,21 +41,21 @@ __all__ = [
 
 
 class PlaybookService(
-    LibraryPlays,
-    ChannelPlays,
-    ProjectPlays,
-    SprintPlays,
-    LockInPlays,
-    VolumePlays,
-    FixPlays,
-    GatePlays,
-    JobPlays,
-    Reporting,
+    LibraryUseCases,
+    ChannelUseCases,
+    ProjectUseCases,
+    SprintUseCases,
+    LockInUseCases,
+    VolumeUseCases,
+    FixUseCases,
+    GateUseCases,
+    JobUseCases,
+    ReportingUseCases,
     InfoUseCases,
-    RerollPlays,
-    VaryPlays,
-    ComparePlays,
-    ShipPlays,
+    RerollUseCases,
+    VaryUseCases,
+    CompareUseCases,
+    ShipUseCases,
 ):
     """Every use case; each opens its own transaction and commits its messages with it."""
 

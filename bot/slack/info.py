@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.playbook.plays.info import ImageInfo, Step
+from bot.playbook.tools.info import ImageInfo, Step
 from bot.slack.blocks import escape, mention
 
 PLAY_WORDS = {

@@ -12,11 +12,15 @@ from bot.playbook.roles import ANY_ROLE, WHO_MAY, Role
 from handlers.verbs import VERBS
 from tests.playbook.conftest import OPERATOR, STRANGER, Flow
 
-PLAYS = Path(__file__).parents[2] / "bot" / "playbook" / "plays"
+PLAYBOOK = Path(__file__).parents[2] / "bot" / "playbook"
 
 
-def test_the_plays_check_roles_only_through_who_may() -> None:
-    sources = {path.name: path.read_text() for path in PLAYS.glob("*.py")}
+def test_use_cases_check_roles_only_through_who_may() -> None:
+    sources = {
+        str(path.relative_to(PLAYBOOK)): path.read_text()
+        for folder in ("plays", "tools")
+        for path in (PLAYBOOK / folder).glob("*.py")
+    }
     named = set(re.findall(r'"(\w+)"', "\n".join(sources.values())))
     assert set(WHO_MAY) <= named, set(WHO_MAY) - named  # no entry without a use case
     checking = [name for name, text in sources.items() if re.search(r"Role\.[A-Z]", text)]

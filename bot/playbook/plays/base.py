@@ -120,7 +120,11 @@ def refresh_root(s: Session, project: Project) -> None:
 
 
 class UseCases:
-    """The unit of work and the checks every play's use cases open with."""
+    """The unit of work and the checks every play's use cases open with.
+
+    Naming: each module's class is `<Module>UseCases` (SprintUseCases, ShipUseCases, …), and
+    PlaybookService joins them all under one name.
+    """
 
     def __init__(
         self,

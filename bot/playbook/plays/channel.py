@@ -34,7 +34,7 @@ COUNTS = {
 }
 
 
-class ChannelPlays(UseCases):
+class ChannelUseCases(UseCases):
     def settings(self, channel_id: str) -> ChannelSettings:
         with self._tx() as s:
             return self._settings(s, channel_id)

@@ -79,7 +79,7 @@ class RegenerateInstead(errors.InvalidInput):
         )
 
 
-class FixPlays(UseCases):
+class FixUseCases(UseCases):
     def fix_image(
         self,
         project_id: int,

@@ -47,7 +47,7 @@ def _missing(ticked: set[GateItem], alt_text: str, logged: bool) -> list[str]:
     return missing
 
 
-class GatePlays(UseCases):
+class GateUseCases(UseCases):
     def submit_for_review(self, project_id: int, user: str, number: int) -> GateView:
         with self._tx() as s:
             project = self._project(s, project_id)

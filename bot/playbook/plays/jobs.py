@@ -25,7 +25,7 @@ class Applied:
     paused: bool = False
 
 
-class JobPlays(UseCases):
+class JobUseCases(UseCases):
     def apply_job_result(self, job_id: int) -> Applied | None:
         """Fold a finished job into the playbook once (stamps applied_at); None if nothing to do."""
         with self._tx() as s:

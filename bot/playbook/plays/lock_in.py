@@ -137,7 +137,7 @@ def record_reproducibility(recipe: Recipe, result: dict[str, Any]) -> bool:
     return recipe.reproducible
 
 
-class LockInPlays(UseCases):
+class LockInUseCases(UseCases):
     def lock_recipe(
         self,
         project_id: int,

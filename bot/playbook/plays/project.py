@@ -32,7 +32,7 @@ class Standing:
     cleared: int = 0  # finals cleared to ship: the root offers their ship pack
 
 
-class ProjectPlays(UseCases):
+class ProjectUseCases(UseCases):
     def start_project(
         self,
         channel_id: str,

@@ -42,7 +42,7 @@ class DigestData:
     paused: list[Project]
 
 
-class Reporting(UseCases):
+class ReportingUseCases(UseCases):
     def metrics(
         self,
         *,

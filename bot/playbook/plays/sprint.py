@@ -42,7 +42,7 @@ def _check_sprint(subject: str, styles: list[str], count: int) -> None:
     in_range("The number of variations", count, SPRINT_IMAGES)
 
 
-class SprintPlays(UseCases):
+class SprintUseCases(UseCases):
     def run_sprint(
         self,
         project_id: int,

@@ -88,7 +88,7 @@ def _sized(preset: ModelPreset, overrides: dict[str, Any]) -> dict[str, Any]:
     return overrides
 
 
-class VolumePlays(UseCases):
+class VolumeUseCases(UseCases):
     def run_volume(
         self,
         project_id: int,

@@ -17,7 +17,7 @@ from bot.playbook import errors
 from bot.playbook.intent import is_one_sentence
 from bot.playbook.plays.base import Outcome, notice
 from bot.playbook.plays.lock_in import hero_params
-from bot.playbook.plays.project import ProjectPlays
+from bot.playbook.plays.project import ProjectUseCases
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import ATTEMPT_KINDS, Image, Project, Recipe
 from storage.states import ImageStatus
@@ -41,7 +41,7 @@ class LibraryEntry:
         return f"P{self.recipe.project_id}v{self.recipe.version}"
 
 
-class LibraryPlays(ProjectPlays):
+class LibraryUseCases(ProjectUseCases):
     def recipe_library(self, channel_id: str, user: str) -> list[LibraryEntry]:
         """The listing costs a contact sheet of heroes, so a person may ask a few times a minute."""
         self.rates.take(user, "recipes")

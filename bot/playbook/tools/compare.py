@@ -6,7 +6,7 @@ from bot.playbook import errors
 from bot.playbook.plays.base import Outcome, UseCases, post_once
 
 
-class ComparePlays(UseCases):
+class CompareUseCases(UseCases):
     def compare(self, project_id: int, user: str, before: int, after: int) -> Outcome:
         """Anyone may ask (it changes nothing), a few times a minute; both images must be this
         project's. Posted once per request, however often the request is applied."""

@@ -19,7 +19,7 @@ from storage.states import ImageKind, Play
 REROLLS = (1, 8)
 
 
-class RerollPlays(UseCases):
+class RerollUseCases(UseCases):
     def reroll(self, project_id: int, user: str, number: int, count: int = 1) -> Outcome:
         in_range("Re-rolls of one image", count, REROLLS)
         with self._decide(project_id, user, "reroll") as d:

@@ -42,7 +42,7 @@ class ShipRecord:
     audit: list[dict[str, Any]]
 
 
-class ShipPlays(UseCases):
+class ShipUseCases(UseCases):
     def ship(self, project_id: int, user: str) -> Outcome:
         """Anyone holding a role on the project may ask; the pack is posted in its thread.
 

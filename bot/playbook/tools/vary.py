@@ -18,7 +18,7 @@ STRENGTHS = {"subtle": 0.35, "strong": 0.65}
 VARIATIONS = (1, 8)
 
 
-class VaryPlays(UseCases):
+class VaryUseCases(UseCases):
     def vary(self, project_id: int, user: str, number: int, how: str, count: int = 1) -> Outcome:
         strength = _strength(how)
         in_range("Variations of one image", count, VARIATIONS)
