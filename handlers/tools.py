@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.slack import tool_parsers as t
-from bot.slack.parsers import nothing, one_number
+from bot.slack.parsing import tools as t
+from bot.slack.parsing.common import nothing, one_number
 from handlers import answers
 from handlers.registry import Verb, said, warn
 

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from bot.playbook.errors import NotFound, PlaybookError
 from bot.playbook.plays.fix import RegenerateInstead
-from bot.slack import blocks, grammar, lock_parser, modals, uploads
-from bot.slack import parsers as g
+from bot.slack import blocks, grammar, modals, uploads
 from bot.slack.grammar import Command
+from bot.slack.parsing import common
+from bot.slack.parsing import fix as fixes
+from bot.slack.parsing import gate as gates
+from bot.slack.parsing import lock as locks
+from bot.slack.parsing import project as projects
+from bot.slack.parsing import sprint as sprints
+from bot.slack.parsing import volume as volumes
 from handlers import answers
 from handlers.context import Call, Reply, in_project
 from handlers.registry import Verb, said, warn
@@ -143,7 +149,7 @@ def _repair(call: Call) -> None:
 VERBS: dict[str, Verb] = {
     "new": Verb(
         "`new <the intent in one sentence> [from recipe P3v2]` — start a project in a new thread",
-        g.new,
+        projects.new,
         _new,
         needs_project=False,
         free=("intent",),
@@ -151,20 +157,20 @@ VERBS: dict[str, Verb] = {
     ),
     "roles": Verb(
         "`roles director @who operator @who reviewer @who` — set who wears which hat",
-        g.roles,
+        projects.roles,
         _roles,
         needs_project=False,
     ),
     "intent": Verb(
         "`intent <one sentence>` — restate the intent",
-        g.text_as("intent"),
+        common.text_as("intent"),
         said(lambda c: c.service.set_intent(c.project_id, c.user, c.args["intent"])),
         "set_intent",
         free=("intent",),
     ),
     "sprint": Verb(
         "`sprint watercolor | flat vector | film photo — a courier at dawn [--ar 16:9 | size 640x384] [x20]` — 3–5 styles, 15–30 variations",
-        g.sprint,
+        sprints.sprint,
         lambda c: warn(
             c.service.run_sprint(
                 c.project_id,
@@ -180,23 +186,23 @@ VERBS: dict[str, Verb] = {
         hint="sprint <3–5 styles> — <subject>",
     ),
     "rank": Verb(
-        "`rank 7 2 11` — order 3–5 moodboard candidates, best first", g.rank, _rank, "rank"
+        "`rank 7 2 11` — order 3–5 moodboard candidates, best first", sprints.rank, _rank, "rank"
     ),
     "approve": Verb(
         "`approve` — approve the ranked direction, or the hero",
-        g.approve,
+        sprints.approve,
         said(lambda c: c.service.approve(c.project_id, c.user, c.args.get("what"))),
         "approve_direction",
     ),
     "lock": Verb(
         "`lock 7 [slot red bike] [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [cfg 7] [--ar 4:5 | size 640x384] [lora brand-style:0.8]` — recipe card + hero; `slot` names the words of #7's prompt that vary",
-        lock_parser.lock,
+        locks.lock,
         _lock,
         "lock_recipe",
     ),
     "volume": Verb(
         "`volume blue bike; green bike x4` — slot values only, `;` between them, how many last; the rest comes from the locked recipe",
-        g.volume,
+        volumes.volume,
         lambda c: warn(
             c.service.run_volume(
                 c.project_id, c.user, c.args["values"], c.args["per_value"], c.args["overrides"]
@@ -206,38 +212,38 @@ VERBS: dict[str, Verb] = {
     ),
     "keep": Verb(
         "`keep 17 18` — keep images from a batch",
-        g.numbers(required=True),
+        common.numbers(required=True),
         said(lambda c: c.service.mark(c.project_id, c.user, keep=c.args["numbers"], cull=[])),
         "mark",
     ),
     "cull": Verb(
         "`cull 19 20` — cull images from a batch",
-        g.numbers(required=True),
+        common.numbers(required=True),
         said(lambda c: c.service.mark(c.project_id, c.user, keep=[], cull=c.args["numbers"])),
         "mark",
     ),
     "upscale": Verb(
         "`upscale [17 18]` — upscale keepers separately",
-        g.numbers(required=False),
+        common.numbers(required=False),
         said(lambda c: c.service.upscale_keepers(c.project_id, c.user, c.args["numbers"] or None)),
         "upscale",
     ),
     "fix": Verb(
         "`fix 12 a1 b1 clear sky, remove the stray text` (inpaint grid cells: say what the region should show; what follows remove/no/without goes to the negative prompt), `fix 12 refine [strength 0.3] sharper edges`, or `fix 12 mask` with a mask file",
-        g.fix,
+        fixes.fix,
         _fix,
         "fix_image",
         free=("instruction",),
     ),
     "regenerate": Verb(
         "`regenerate 12` — a new seed for an image's slot value, back to keep/cull (instead of a large fix)",
-        g.one_number(),
+        common.one_number(),
         lambda c: warn(c.service.regenerate(c.project_id, c.user, c.args["number"]).warnings),
         "regenerate",
     ),
     "handoff": Verb(
         "`handoff 12 @editor` — hand an image to a human editor; their upload becomes the next version",
-        g.handoff,
+        fixes.handoff,
         said(
             lambda c: c.service.hand_off(c.project_id, c.user, c.args["number"], c.args["editor"])
         ),
@@ -246,13 +252,13 @@ VERBS: dict[str, Verb] = {
     **TOOLS,
     "review": Verb(
         "`review 12` — send an image to the review gate",
-        g.one_number(),
+        common.one_number(),
         said(lambda c: c.service.submit_for_review(c.project_id, c.user, c.args["number"])),
         "submit_for_review",
     ),
     "sendback": Verb(
         "`sendback 12 license <note>` — send an image back for a checklist item",
-        g.sendback,
+        gates.sendback,
         lambda c: warn(
             c.service.review(
                 c.project_id,
@@ -268,21 +274,21 @@ VERBS: dict[str, Verb] = {
     ),
     "reopen": Verb(
         "`reopen sprint <reason>` — re-open the concept sprint to rank a new direction",
-        g.reopen,
+        projects.reopen,
         said(lambda c: c.service.reopen_sprint(c.project_id, c.user, c.args["reason"])),
         "reopen_play",
         free=("reason",),
     ),
     "skip": Verb(
         "`skip lock <reason>` — skip a play deliberately",
-        g.skip,
+        projects.skip,
         said(lambda c: c.service.skip_play(c.project_id, c.user, c.args["play"], c.args["reason"])),
         "skip_play",
         free=("reason",),
     ),
     "budget": Verb(
         "`budget 12 10` — raise an image's iteration budget",
-        g.budget,
+        projects.budget,
         said(
             lambda c: c.service.raise_budget(
                 c.project_id, c.user, c.args["number"], c.args["budget"]
@@ -292,36 +298,36 @@ VERBS: dict[str, Verb] = {
     ),
     "status": Verb(
         "`status [p3]` — the project's plays, pauses and queue; in the channel, every project",
-        g.optional_project("status"),
+        common.optional_project("status"),
         answers.status,
         needs_project=False,
         hint="status",
     ),
-    "recipe": Verb("`recipe` — the locked recipe card", g.nothing("recipe"), answers.recipe),
+    "recipe": Verb("`recipe` — the locked recipe card", common.nothing("recipe"), answers.recipe),
     "metrics": Verb(
         "`metrics [project|channel] [--days N]` — keep rate, iterations per final, rework, brief→hero",
-        g.metrics,
+        projects.metrics,
         answers.metrics,
         hint="metrics",
     ),
     "queue": Verb(
-        "`queue` — jobs waiting and running in this channel", g.nothing("queue"), answers.queue
+        "`queue` — jobs waiting and running in this channel", common.nothing("queue"), answers.queue
     ),
     "cancel": Verb(
         "`cancel [job id]` — cancel this project's queued jobs",
-        g.cancel,
+        projects.cancel,
         said(lambda c: c.service.cancel(c.project_id, c.user, c.args["job"])),
         "cancel",
     ),
     "settings": Verb(
         "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",
-        g.settings,
+        projects.settings,
         answers.settings,
         needs_project=False,
     ),
     "help": Verb(
         "`help` — this list",
-        g.help_topic,
+        common.help_topic,
         _help,
         needs_project=False,
         free=("topic",),

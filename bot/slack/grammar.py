@@ -1,6 +1,7 @@
 """The text people type, `/atelier …` or a thread reply, turned into one Command or a usage.
 
-One parser per verb is in bot.slack.parsers; which verbs exist, and their usage lines, is handlers.verbs.VERBS.
+The parsers, one per verb, are in bot.slack.parsing (a module per play); which verbs exist,
+and their usage lines, is handlers.verbs.VERBS.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
-"""The `lock` verb's parser: `lock 7 template a {subject} at dawn seed 5 ar 16:9 lora brand:0.8`.
+"""Play 2, the lock-in pass: `lock 7 template a {subject} at dawn seed 5 ar 16:9 lora brand:0.8`.
 
-Its own module because a lock has the most words: keys in any order, each followed by its
-words up to the next key (see bot.slack.parsers for the rest).
+A lock has the most words: keys in any order, each followed by its words up to the next key.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The everyday image tools' parsers: `reroll`, `vary`, `compare` (see bot.slack.parsers)."""
+"""The everyday image tools: `reroll`, `vary`, `compare` (two image numbers)."""
 
 from __future__ import annotations
 
