@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_FIND_LINKS ?= /opt/wheels
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean model docs
+.PHONY: install test check lint demo bench clean model docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ install: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The fast loop: lint, types, and the tests with no Slack stand-in and no real process (the
+# domain and its use cases with the tiny model, the grammar, storage, listeners with fakes),
+# on SQLite only. `make test` is what CI runs: everything, on SQLite and PostgreSQL.
+CHECK_TESTS := tests/test_layout.py tests/playbook tests/storage tests/handlers \
+	tests/slack/test_grammar.py tests/slack/test_grammar_properties.py \
+	tests/slack/test_option_grammar.py tests/slack/test_verbs.py tests/slack/test_manifest.py \
+	tests/slack/test_standin.py
+check: lint
+	$(BIN)/python -m pytest -q -k "not postgresql" $(CHECK_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -166,7 +166,7 @@ def test_a_200_mb_pack_streams_and_sigterm_mid_share_posts_it_once(
         assert rise < 250
 
         slack.say(OPERATOR, CHANNEL, "ship", thread_ts=thread)  # the same finals again
-        stack.ephemeral(OPERATOR, "was posted at")
+        stack.ephemeral(OPERATOR, "nothing was cleared since")
 
         # Another final, then SIGTERM while Slack is sharing the new pack (it answers late).
         stored.write_bytes(stored.read_bytes()[: 64 * 1024 * 1024])  # keep the next one quicker
