@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import matplotlib
 
+from bot.playbook import notices as N
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 
@@ -145,10 +147,7 @@ def send_reminders(service: PlaybookService, *, now: datetime | None = None) -> 
             image.id,
             day,
             project.id,
-            "gate_wait",
-            reviewer=project.reviewer,
-            number=image.number,
-            hours=hours,
+            N.GateWait(reviewer=project.reviewer, number=image.number, hours=hours),
         ):
             sent += 1
     for project in service.paused_longer_than(now, PAUSE_NUDGE_AFTER):
@@ -160,10 +159,7 @@ def send_reminders(service: PlaybookService, *, now: datetime | None = None) -> 
             project.id,
             day,
             project.id,
-            "paused_long",
-            director=project.director,
-            hours=hours,
-            detail=project.pause_detail,
+            N.PausedLong(director=project.director, hours=hours, detail=project.pause_detail or ""),
         ):
             sent += 1
     return sent

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.leases import renewing
+from bot.playbook import notices as N
 from bot.playbook.service import PlaybookService
 from bot.slack.index import MessageIndex
 from bot.slack.posts import RENDERERS, NotReady
@@ -211,7 +212,7 @@ class Dispatcher:
                 channel_id=message.channel_id,
                 project_id=message.project_id,
                 kind="notice",
-                payload={"event": "undelivered", "kind": message.kind, "reason": reason},
+                payload=N.Undelivered(kind=message.kind, reason=reason).payload(),
             )
 
     def _send(self, message: OutboxMessage) -> dict[str, Any]:

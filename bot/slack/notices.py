@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.playbook import notices as N
 from bot.playbook.gate import SHORT, GateItem
 from bot.playbook.sequence import Play, info
 from bot.slack.blocks import escape, marked_template, mention
@@ -14,45 +15,45 @@ def _numbers(numbers: list[int]) -> str:
     return ", ".join(f"#{n}" for n in numbers)
 
 
-def _by(p: dict[str, Any]) -> str:
+def _by(n: Any) -> str:
     """ " by @who" when the notice knows who acted."""
-    return f" by {mention(p['user'])}" if p.get("user") else ""
+    return f" by {mention(n.user)}" if n.user else ""
 
 
-def _marked(p: dict[str, Any]) -> str:
-    if p.get("batch"):
-        return f":scissors: Kept {_numbers(p['keep']) or 'none'}; culled {len(p['cull'])}{_by(p)}."
-    if p["keep"]:
-        return f"Kept {_numbers(p['keep'])}{_by(p)}."
-    return f"Culled {_numbers(p['cull'])}{_by(p)}."
+def _marked(n: N.Marked) -> str:
+    if n.batch:
+        return f":scissors: Kept {_numbers(n.keep) or 'none'}; culled {len(n.cull)}{_by(n)}."
+    if n.keep:
+        return f"Kept {_numbers(n.keep)}{_by(n)}."
+    return f"Culled {_numbers(n.cull)}{_by(n)}."
 
 
-def _locked(p: dict[str, Any]) -> str:
-    source = f" from #{p['number']}" if p.get("number") else ""
+def _locked(n: N.Locked) -> str:
+    source = f" from #{n.number}" if n.number else ""
     text = (
-        f":lock: {mention(p['user'])} locked recipe v{p['version']}{source}: "
-        f"{marked_template(p['template'])}, the slot “{escape(p['value'])}”. "
+        f":lock: {mention(n.user)} locked recipe v{n.version}{source}: "
+        f"{marked_template(n.template)}, the slot “{escape(n.value)}”. "
         "Rendering the hero and checking it reproduces from the card…"
     )
-    if p.get("whole_subject") and p.get("number"):
+    if n.whole_subject and n.number:
         text += (
             f"\n:bulb: The whole subject is the slot, so a volume value replaces all of it. To vary "
-            f"only part of it, lock again naming those words: `lock {p['number']} slot &lt;words&gt;`."
+            f"only part of it, lock again naming those words: `lock {n.number} slot &lt;words&gt;`."
         )
     return text
 
 
-def _volume(p: dict[str, Any]) -> str:
-    prompts = "; ".join(f"“{escape(prompt)}”" for prompt in p["prompts"])
+def _volume(n: N.Volume) -> str:
+    prompts = "; ".join(f"“{escape(prompt)}”" for prompt in n.prompts)
     return (
-        f":film_frames: {mention(p['user'])} started a volume run. Rendering {p['count']}: "
-        f"{prompts}{'; …' if p['more'] else ''}"
+        f":film_frames: {mention(n.user)} started a volume run. Rendering {n.count}: "
+        f"{prompts}{'; …' if n.more else ''}"
     )
 
 
-def _cancelled(p: dict[str, Any]) -> str:
-    who = f"{mention(p['user'])} cancelled" if p.get("user") else "Cancelled"
-    return f"{who} {len(p['jobs'])} job(s): " + ", ".join(str(job) for job in p["jobs"])
+def _cancelled(n: N.Cancelled) -> str:
+    who = f"{mention(n.user)} cancelled" if n.user else "Cancelled"
+    return f"{who} {len(n.jobs)} job(s): " + ", ".join(str(job) for job in n.jobs)
 
 
 # How a message that could not be posted is named in the thread.
@@ -66,97 +67,186 @@ MESSAGE_KINDS = {
 }
 
 
-def _undelivered(p: dict[str, Any]) -> str:
+def _undelivered(n: N.Undelivered) -> str:
     return (
-        f":warning: Atelier gave up posting {MESSAGE_KINDS.get(p['kind'], 'a message')} here: "
-        f"{escape(p['reason'])}. Later messages go on; `/atelier queue` lists what failed. "
+        f":warning: Atelier gave up posting {MESSAGE_KINDS.get(n.kind, 'a message')} here: "
+        f"{escape(n.reason)}. Later messages go on; `/atelier queue` lists what failed. "
         "Ask whoever runs Atelier to look into it, then ask again."
     )
 
 
-NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "undelivered": _undelivered,
-    "text": lambda p: escape(str(p["text"])),
-    "warning": lambda p: f":warning: {escape(p['text'])}",
-    "forced_fix": lambda p: (
-        f":warning: {mention(p['user'])} (Director) forced a repair of #{p['number']} over "
-        f"{p['coverage']:.0%} of the image, against the regenerate rule; the audit log records it."
-    ),
-    "regenerate": lambda p: (
-        f":recycle: Regenerating #{p['number']}{_by(p)}: a new seed for its slot value, back to "
+def _forced_fix(n: N.ForcedFix) -> str:
+    return (
+        f":warning: {mention(n.user)} (Director) forced a repair of #{n.number} over "
+        f"{n.coverage:.0%} of the image, against the regenerate rule; the audit log records it."
+    )
+
+
+def _regenerate(n: N.Regenerate) -> str:
+    return (
+        f":recycle: Regenerating #{n.number}{_by(n)}: a new seed for its slot value, back to "
         "keep/cull."
-    ),
-    "roles": lambda p: (
-        f"Roles updated{_by(p)}: "
-        + ", ".join(f"{role} {mention(who)}" for role, who in p["roles"].items())
-    ),
-    "intent": lambda p: f":memo: Intent restated: {escape(p['intent'])}",
-    "from_recipe": lambda p: (
-        f":books: Started from recipe {p['name']}: the sprint is skipped, and its hero is being "
+    )
+
+
+def _roles(n: N.RolesChanged) -> str:
+    changed = ", ".join(f"{role} {mention(who)}" for role, who in n.roles.items())
+    return f"Roles updated{_by(n)}: {changed}"
+
+
+def _from_recipe(n: N.FromRecipe) -> str:
+    return (
+        f":books: Started from recipe {n.name}: the sprint is skipped, and its hero is being "
         "rendered again and checked on today's model. The Director approves it before any volume run."
-    ),
-    "reroll": lambda p: (
-        f":game_die: Re-rolling #{p['number']} with {p['count']} new seed(s){_by(p)}."
-    ),
-    "vary": lambda p: (
-        f":art: Varying #{p['number']} ({p['how']}), {p['count']} variation(s){_by(p)}."
-    ),
-    "skipped": lambda p: (
-        f":fast_forward: {mention(p['user'])} skipped the {info(Play(p['play'])).title}: _{escape(p['reason'])}_"
-    ),
-    "reopened": lambda p: (
-        f":leftwards_arrow_with_hook: {mention(p['user'])} re-opened the {info(Play(p['play'])).title}: _{escape(p['reason'])}_"
-    ),
-    "ranked": lambda p: (
-        f":trophy: {mention(p['user'])} ranked {_numbers(p['numbers'])}. "
-        f"Approve to take #{p['numbers'][0]} as the direction."
-    ),
-    "direction": lambda p: (
-        f":white_check_mark: {mention(p['user'])} approved the direction: #{p['number']}. "
-        f"Operator: `lock {p['number']}` to make it a recipe."
-    ),
-    "hero": lambda p: (
-        f":white_check_mark: {mention(p['user'])} approved the hero. "
+    )
+
+
+def _skipped(n: N.Skipped) -> str:
+    return (
+        f":fast_forward: {mention(n.user)} skipped the {info(Play(n.play)).title}: "
+        f"_{escape(n.reason)}_"
+    )
+
+
+def _reopened(n: N.Reopened) -> str:
+    return (
+        f":leftwards_arrow_with_hook: {mention(n.user)} re-opened the "
+        f"{info(Play(n.play)).title}: _{escape(n.reason)}_"
+    )
+
+
+def _ranked(n: N.Ranked) -> str:
+    return (
+        f":trophy: {mention(n.user)} ranked {_numbers(n.numbers)}. "
+        f"Approve to take #{n.numbers[0]} as the direction."
+    )
+
+
+def _direction(n: N.Direction) -> str:
+    return (
+        f":white_check_mark: {mention(n.user)} approved the direction: #{n.number}. "
+        f"Operator: `lock {n.number}` to make it a recipe."
+    )
+
+
+def _hero(n: N.Hero) -> str:
+    return (
+        f":white_check_mark: {mention(n.user)} approved the hero. "
         "The recipe is locked: `volume &lt;value&gt;; &lt;value&gt; x4`."
-    ),
-    "marked": _marked,
-    "locked": _locked,
-    "one_person": lambda p: (
-        f":busts_in_silhouette: {mention(p['user'])} holds all three roles here: Director, Operator "
+    )
+
+
+def _one_person(n: N.OnePerson) -> str:
+    return (
+        f":busts_in_silhouette: {mention(n.user)} holds all three roles here: Director, Operator "
         f"and Reviewer. The playbook still separates the decisions in time: no one clears an image "
-        f"at the gate within {p['cooloff']} min of their own last generation in this project."
-    ),
-    "volume": _volume,
-    "cull_hard": lambda p: (
-        f":scissors: {mention(p.get('user'))} kept {p['kept']} of {p['total']} in this batch. The playbook: "
+        f"at the gate within {n.cooloff} min of their own last generation in this project."
+    )
+
+
+def _cull_hard(n: N.CullHard) -> str:
+    return (
+        f":scissors: {mention(n.user)} kept {n.kept} of {n.total} in this batch. The playbook: "
         "“Generate in batches, then cull aggressively—expect to keep 1 in 4 or fewer.”"
-    ),
-    "handoff": lambda p: (
-        f":handshake: #{p['number']} is with {mention(p['editor'])}{_by(p).replace(' by', ', handed over by')}. "
+    )
+
+
+def _handoff(n: N.Handoff) -> str:
+    return (
+        f":handshake: #{n.number} is with {mention(n.editor)}"
+        f"{_by(n).replace(' by', ', handed over by')}. "
         "Their next image upload in this thread becomes its next version."
-    ),
-    "budget": lambda p: f"#{p['number']}'s iteration budget is now {p['budget']}{_by(p)}.",
-    "cancelled": _cancelled,
-    "cleared": lambda p: (
-        f":rocket: {mention(p['user'])} cleared #{p['number']} to ship. Alt text: _{escape(p['alt'])}_"
-    ),
-    "sent_back": lambda p: (
-        f":leftwards_arrow_with_hook: {mention(p['user'])} sent #{p['number']} back: "
-        f"{SHORT[GateItem(p['item'])]}. {escape(p['note'])}".strip()
-    ),
-    "which_item": lambda p: (
-        f"{mention(p['user'])}, which checklist item does #{p['number']} fail? "
-        f"Reply `sendback {p['number']} &lt;item&gt; &lt;note&gt;` (people/logos/artists, license, content, alt text)."
-    ),
-    "gate_wait": lambda p: (
-        f":bell: {mention(p['reviewer'])}, #{p['number']} has waited at the gate for {p['hours']:.0f} h."
-    ),
-    "paused_long": lambda p: (
-        f":bell: {mention(p['director'])}, this project has been paused for {p['hours']:.0f} h: {escape(p['detail'])}."
-    ),
+    )
+
+
+def _sent_back(n: N.SentBack) -> str:
+    return (
+        f":leftwards_arrow_with_hook: {mention(n.user)} sent #{n.number} back: "
+        f"{SHORT[GateItem(n.item)]}. {escape(n.note)}".strip()
+    )
+
+
+def _which_item(n: N.WhichItem) -> str:
+    return (
+        f"{mention(n.user)}, which checklist item does #{n.number} fail? "
+        f"Reply `sendback {n.number} &lt;item&gt; &lt;note&gt;` (people/logos/artists, license, "
+        "content, alt text)."
+    )
+
+
+def _gate_wait(n: N.GateWait) -> str:
+    return f":bell: {mention(n.reviewer)}, #{n.number} has waited at the gate for {n.hours:.0f} h."
+
+
+def _paused_long(n: N.PausedLong) -> str:
+    return (
+        f":bell: {mention(n.director)}, this project has been paused for {n.hours:.0f} h: "
+        f"{escape(n.detail)}."
+    )
+
+
+def _text(n: N.Text) -> str:
+    return escape(n.text)
+
+
+def _warned(n: N.Warned) -> str:
+    return f":warning: {escape(n.text)}"
+
+
+def _intent(n: N.Intent) -> str:
+    return f":memo: Intent restated: {escape(n.intent)}"
+
+
+def _reroll(n: N.Reroll) -> str:
+    return f":game_die: Re-rolling #{n.number} with {n.count} new seed(s){_by(n)}."
+
+
+def _vary(n: N.Vary) -> str:
+    return f":art: Varying #{n.number} ({n.how}), {n.count} variation(s){_by(n)}."
+
+
+def _budget(n: N.Budget) -> str:
+    return f"#{n.number}'s iteration budget is now {n.budget}{_by(n)}."
+
+
+def _cleared(n: N.Cleared) -> str:
+    return f":rocket: {mention(n.user)} cleared #{n.number} to ship. Alt text: _{escape(n.alt)}_"
+
+
+# One renderer per notice type; each is typed on its notice, so mypy checks every field read.
+NOTICES: dict[type[N.Notice], Callable[[Any], str]] = {
+    N.Text: _text,
+    N.Warned: _warned,
+    N.Undelivered: _undelivered,
+    N.ForcedFix: _forced_fix,
+    N.Regenerate: _regenerate,
+    N.RolesChanged: _roles,
+    N.Intent: _intent,
+    N.FromRecipe: _from_recipe,
+    N.Reroll: _reroll,
+    N.Vary: _vary,
+    N.Skipped: _skipped,
+    N.Reopened: _reopened,
+    N.Ranked: _ranked,
+    N.Direction: _direction,
+    N.Hero: _hero,
+    N.Marked: _marked,
+    N.Locked: _locked,
+    N.OnePerson: _one_person,
+    N.Volume: _volume,
+    N.CullHard: _cull_hard,
+    N.Handoff: _handoff,
+    N.Budget: _budget,
+    N.Cancelled: _cancelled,
+    N.Cleared: _cleared,
+    N.SentBack: _sent_back,
+    N.WhichItem: _which_item,
+    N.GateWait: _gate_wait,
+    N.PausedLong: _paused_long,
 }
 
 
 def notice_text(payload: dict[str, Any]) -> str:
-    """A notice's words; a payload from before notices were events is plain `text`."""
-    return NOTICES[payload.get("event", "text")](payload)
+    """A notice's words, from the payload its use case recorded."""
+    notice = N.from_payload(payload)
+    return NOTICES[type(notice)](notice)

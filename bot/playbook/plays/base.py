@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.presets import ModelPreset, preset_for
 from bot.playbook.rates import RateLimits
 from bot.playbook.roles import WHO_MAY, Roles
@@ -73,9 +74,9 @@ class Decision:
     action: str
     detail: dict[str, Any] = field(default_factory=dict)
 
-    def say(self, event: str, **fields: Any) -> None:
-        """A notice in the project's thread; bot.slack.notices renders `event` into words."""
-        notice(self.s, self.project, event, **fields)
+    def say(self, said: N.Notice) -> None:
+        """A notice in the project's thread; bot.slack.notices renders it into words."""
+        notice(self.s, self.project, said)
 
     def post(self, kind: str, **payload: Any) -> None:
         """Any other message the decision causes (a gate message, a new version)."""
@@ -110,8 +111,8 @@ def post_once(s: Session, project: Project, kind: str, **payload: Any) -> None:
     )
 
 
-def notice(s: Session, project: Project, event: str, **fields: Any) -> None:
-    post(s, project, "notice", event=event, **fields)
+def notice(s: Session, project: Project, said: N.Notice) -> None:
+    post(s, project, "notice", **said.payload())
 
 
 def refresh_root(s: Session, project: Project) -> None:
@@ -359,19 +360,15 @@ class UseCases:
             "pause",
             {"reason": reason, "detail": detail},
         )
-        notice(
-            s,
-            project,
-            "text",
-            text=f":double_vertical_bar: Paused: {detail}. {PAUSE_HOW_TO_RESUME.get(reason, '')}",
-        )
+        resume = PAUSE_HOW_TO_RESUME.get(reason, "")
+        notice(s, project, N.Text(text=f":double_vertical_bar: Paused: {detail}. {resume}"))
 
     def _resume(self, s: Session, project: Project, user: str, hat: str) -> None:
         reason = project.pause_reason
         project.state = ProjectState.ACTIVE
         project.pause_reason = project.pause_detail = project.paused_at = None
         self._audit(s, project, project.channel_id, user, hat, "resume", {"reason": reason})
-        notice(s, project, "text", text=":arrow_forward: Resumed: the pause is resolved.")
+        notice(s, project, N.Text(text=":arrow_forward: Resumed: the pause is resolved."))
 
     def _audit(
         self,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.plays.base import UseCases, in_range
 from storage.models import ChannelSettings, Project
 
@@ -113,5 +114,5 @@ class ChannelUseCases(UseCases):
             for name, value in changes.items():
                 setattr(d.project, name, value)
             d.detail = changes
-            d.say("roles", roles=changes, user=user)
+            d.say(N.RolesChanged(roles=changes, user=user))
             return d.project

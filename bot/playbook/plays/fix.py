@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.instructions import repair_prompts
 from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled, post, refresh_root
 from bot.playbook.sequence import Play
@@ -133,9 +134,9 @@ class FixUseCases(UseCases):
             d.detail = {"image": number, "mode": mode, "strength": strength, "coverage": coverage}
             if forced:
                 d.detail["forced"] = True
-                d.say("forced_fix", number=number, coverage=coverage, user=user)
+                d.say(N.ForcedFix(number=number, coverage=coverage or 0.0, user=user))
             for warning in warnings:
-                d.say("warning", text=warning)
+                d.say(N.Warned(text=warning))
             return Outcome(d.project, job, warnings)
 
     def raise_budget(self, project_id: int, user: str, number: int, budget: int) -> Outcome:
@@ -153,7 +154,7 @@ class FixUseCases(UseCases):
                 )
             root.budget = budget
             d.detail = {"image": number, "budget": budget}
-            d.say("budget", number=number, budget=budget, user=user)
+            d.say(N.Budget(number=number, budget=budget, user=user))
             return Outcome(d.project)
 
     def budget_of(self, project_id: int, number: int) -> tuple[int, int]:
@@ -171,7 +172,7 @@ class FixUseCases(UseCases):
             image.status, image.editor = ImageStatus.WITH_EDITOR, editor
             self._start(self._play(d.s, d.project, Play.FIX), user, d.hat, self.clock())
             d.detail = {"image": number, "editor": editor}
-            d.say("handoff", number=number, editor=editor, user=user)
+            d.say(N.Handoff(number=number, editor=editor, user=user))
             return Outcome(d.project)
 
     def editor_image(self, project_id: int, user: str, number: int | None) -> Image:

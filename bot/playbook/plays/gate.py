@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.gate import CHECKLIST, REVIEWER_ITEMS, SHORT, GateItem, Hint, hints
 from bot.playbook.plays.base import (
     PAUSE_HOW_TO_RESUME,
@@ -120,7 +121,7 @@ class GateUseCases(UseCases):
                 row.decision = GateDecision.CLEARED
                 image.status, image.alt_text = ImageStatus.SHIPPED, alt_text
                 self._finish(d.s, d.project, Play.GATE)
-                d.say("cleared", user=user, number=number, alt=alt_text)
+                d.say(N.Cleared(user=user, number=number, alt=alt_text))
             elif decision == "send_back":
                 if reason_item is None:
                     raise errors.InvalidInput(
@@ -129,7 +130,7 @@ class GateUseCases(UseCases):
                 row.decision, row.reason_item = GateDecision.SENT_BACK, reason_item.value
                 row.reason_note = note.strip() or None
                 image.status = ImageStatus.SENT_BACK
-                d.say("sent_back", user=user, number=number, item=reason_item.value, note=note)
+                d.say(N.SentBack(user=user, number=number, item=reason_item.value, note=note))
             else:
                 raise errors.InvalidInput("A review decision is `clear` or `send_back`.")
             d.s.add(row)
@@ -169,7 +170,7 @@ class GateUseCases(UseCases):
             project = self._project(s, project_id)
             self._require(project, user, "ask_sendback_reason")
             self._image(s, project, number)
-            notice(s, project, "which_item", user=user, number=number)
+            notice(s, project, N.WhichItem(user=user, number=number))
 
     def _check_recurring(self, s: Session, project: Project, item: GateItem | None) -> list[str]:
         s.flush()

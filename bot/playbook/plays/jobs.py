@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.plays.base import UseCases, refresh_root
 from bot.playbook.plays.lock_in import record_reproducibility
 from bot.playbook.sequence import Play
@@ -85,7 +86,7 @@ class JobUseCases(UseCases):
             for job in jobs:
                 queue.cancel(d.s, job)
             d.detail = {"jobs": [job.id for job in jobs]}
-            d.say("cancelled", jobs=[job.id for job in jobs], user=user)
+            d.say(N.Cancelled(jobs=[job.id for job in jobs], user=user))
             return jobs
 
     def jobs(self, channel_id: str) -> list[Job]:

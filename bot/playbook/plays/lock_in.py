@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.aspect import check_size, size_for
 from bot.playbook.loras import LoraChoice, check_loras
 from bot.playbook.plays.base import Outcome, UseCases, in_range
@@ -218,13 +219,14 @@ class LockInUseCases(UseCases):
             self._start(self._play(d.s, project, Play.LOCK), user, d.hat, self.clock())
             d.detail = {"version": version, "card": params["card"]}
             d.say(
-                "locked",
-                user=user,
-                version=version,
-                number=source.number if source else None,
-                template=template,
-                value=slot_value,
-                whole_subject=whole_subject,
+                N.Locked(
+                    user=user,
+                    version=version,
+                    number=source.number if source else None,
+                    template=template,
+                    value=slot_value,
+                    whole_subject=whole_subject,
+                )
             )
             return Outcome(project, job)
 
@@ -277,5 +279,5 @@ class LockInUseCases(UseCases):
             if hero is not None and hero.kept_at is None:
                 hero.status, hero.kept_at = ImageStatus.KEPT, now
             d.detail = {"recipe": recipe.version}
-            d.say("hero", user=user)
+            d.say(N.Hero(user=user))
             return Outcome(d.project)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.intent import is_one_sentence
 from bot.playbook.next_step import Facts, Step, next_step
 from bot.playbook.plays.base import (
@@ -89,13 +90,8 @@ class ProjectUseCases(UseCases):
         # The root message first: it opens the thread every later message goes into.
         refresh_root(s, project)
         if project.director == project.operator == project.reviewer:
-            notice(
-                s,
-                project,
-                "one_person",
-                user=project.director,
-                cooloff=project.review_cooloff_minutes,
-            )
+            said = N.OnePerson(cooloff=project.review_cooloff_minutes, user=project.director)
+            notice(s, project, said)
         warnings = []
         if not is_one_sentence(intent):
             self._pause(
@@ -116,7 +112,7 @@ class ProjectUseCases(UseCases):
                 )
             d.project.intent = intent
             d.detail = {"intent": intent}
-            d.say("intent", intent=intent)
+            d.say(N.Intent(intent=intent))
             if d.project.pause_reason == "intent":
                 self._resume(d.s, d.project, user, d.hat)
             return Outcome(d.project)
@@ -138,7 +134,7 @@ class ProjectUseCases(UseCases):
             run.skip_reason = reason
             run.actor, run.hat, run.finished_at = user, d.hat, self.clock()
             d.detail = {"play": play.value, "reason": reason}
-            d.say("skipped", user=user, play=play.value, reason=reason)
+            d.say(N.Skipped(user=user, play=play.value, reason=reason))
             return Outcome(d.project)
 
     def attach_thread(self, project_id: int, thread_ts: str) -> None:

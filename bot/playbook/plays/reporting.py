@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.playbook import notices as N
 from bot.playbook.metrics import Metric, all_metrics
 from bot.playbook.plays.base import UseCases, notice
 from bot.playbook.plays.lock_in import card_of
@@ -188,9 +189,7 @@ class ReportingUseCases(UseCases):
         """True for exactly one caller per channel and local day, however many processes ask."""
         return self._claim_once(DigestRun(channel_id=channel_id, day=day, created_at=self.clock()))
 
-    def nudge(
-        self, kind: str, ref_id: int, day: str, project_id: int, event: str, **fields: Any
-    ) -> bool:
+    def nudge(self, kind: str, ref_id: int, day: str, project_id: int, said: N.Notice) -> bool:
         """A reminder in a project's thread at most once per thing per day, however many ask.
 
         The claim and its notice commit together: a crash never leaves a claim with no reminder.
@@ -199,7 +198,7 @@ class ReportingUseCases(UseCases):
             with self._tx() as s:
                 s.add(Nudge(kind=kind, ref_id=ref_id, day=day, created_at=self.clock()))
                 s.flush()
-                notice(s, self._project(s, project_id), event, **fields)
+                notice(s, self._project(s, project_id), said)
             return True
         except IntegrityError:
             return False

@@ -7,6 +7,7 @@ import secrets
 from sqlalchemy import select
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.aspect import sized
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.sequence import Play, PlayStatus
@@ -118,7 +119,7 @@ class SprintUseCases(UseCases):
             )
             d.s.add(ranking)
             d.detail = {"numbers": numbers}
-            d.say("ranked", user=user, numbers=numbers)
+            d.say(N.Ranked(user=user, numbers=numbers))
             return ranking
 
     def reopen_sprint(self, project_id: int, user: str, reason: str) -> Outcome:
@@ -135,7 +136,7 @@ class SprintUseCases(UseCases):
             run.status, run.finished_at, run.skip_reason = PlayStatus.ACTIVE, None, None
             d.project.direction_image_id, d.project.direction_approved_at = None, None
             d.detail = {"play": Play.SPRINT.value, "reason": reason}
-            d.say("reopened", user=user, play=Play.SPRINT.value, reason=reason)
+            d.say(N.Reopened(user=user, play=Play.SPRINT.value, reason=reason))
             return Outcome(d.project)
 
     def _require_sprint_open(self, d: Decision, doing: str) -> None:
@@ -164,8 +165,7 @@ class SprintUseCases(UseCases):
                 )
             d.project.direction_image_id = ranking.image_ids[0]
             d.project.direction_approved_at = self._finish(d.s, d.project, Play.SPRINT).finished_at
-            image = d.s.get(Image, ranking.image_ids[0])
-            number = image.number if image else None
+            number = d.s.get_one(Image, ranking.image_ids[0]).number
             d.detail = {"image": number}
-            d.say("direction", user=user, number=number)
+            d.say(N.Direction(user=user, number=number))
             return Outcome(d.project)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.aspect import parse_size, size_for
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range, not_culled
 from bot.playbook.plays.lock_in import card_of
@@ -137,9 +138,9 @@ class VolumeUseCases(UseCases):
             )
             self._start(self._play(d.s, d.project, Play.VOLUME), user, d.hat, self.clock())
             d.detail = {"job": job.id, "values": values, "per_value": per_value}
-            prompts = list(dict.fromkeys(image["prompt"] for image in images))
+            prompts = list(dict.fromkeys(str(image["prompt"]) for image in images))
             d.say(
-                "volume", user=user, count=len(images), prompts=prompts[:3], more=len(prompts) > 3
+                N.Volume(user=user, count=len(images), prompts=prompts[:3], more=len(prompts) > 3)
             )
             return Outcome(d.project, job)
 
@@ -161,7 +162,7 @@ class VolumeUseCases(UseCases):
                 if run.status == PlayStatus.ACTIVE:
                     run.status, run.finished_at = PlayStatus.DONE, self.clock()
             d.detail = {"keep": keep, "cull": cull}
-            d.say("marked", keep=keep, cull=cull, batch=batch, user=d.user)
+            d.say(N.Marked(keep=keep, cull=cull, batch=batch, user=d.user))
             for job_id in sorted(batches):
                 self._nudge_to_cull(d, job_id)
             return Outcome(d.project)
@@ -186,7 +187,7 @@ class VolumeUseCases(UseCases):
         images = list(d.s.scalars(select(Image).where(Image.job_id == job_id)))
         kept = sum(1 for image in images if image.kept_at is not None)
         if images and kept * 4 > len(images):
-            d.say("cull_hard", kept=kept, total=len(images), user=d.user)
+            d.say(N.CullHard(kept=kept, total=len(images), user=d.user))
 
     def upscale_keepers(
         self, project_id: int, user: str, numbers: list[int] | None = None

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.intent import is_one_sentence
 from bot.playbook.plays.base import Outcome, notice
 from bot.playbook.plays.lock_in import hero_params
@@ -92,7 +93,7 @@ class LibraryUseCases(ProjectUseCases):
                 "start_from_recipe",
                 {"project": project_id, "version": source.version, "job": job.id},
             )
-            notice(s, project, "from_recipe", name=f"P{project_id}v{source.version}")
+            notice(s, project, N.FromRecipe(name=f"P{project_id}v{source.version}"))
             return Outcome(project, job, warnings)
 
     def _skip_sprint(self, s: Session, project: Project, user: str, reason: str) -> None:

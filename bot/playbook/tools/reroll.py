@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from storage.models import Image, Job
 from storage.states import ImageKind, Play
@@ -28,7 +29,7 @@ class RerollUseCases(UseCases):
             warnings = self._spend_budget(d.s, d.project, image, count)
             job = self._reroll(d, image, count)
             d.detail = {"image": number, "count": count, "job": job.id}
-            d.say("reroll", number=number, count=count, user=d.user)
+            d.say(N.Reroll(number=number, count=count, user=d.user))
             return Outcome(d.project, job, warnings)
 
     def regenerate(self, project_id: int, user: str, number: int) -> Outcome:
@@ -39,7 +40,7 @@ class RerollUseCases(UseCases):
             warnings = self._spend_budget(d.s, d.project, first)
             job = self._reroll(d, first, 1)
             d.detail = {"image": number, "from": first.number, "job": job.id}
-            d.say("regenerate", number=number, user=d.user)
+            d.say(N.Regenerate(number=number, user=d.user))
             return Outcome(d.project, job, warnings)
 
     def _reroll(self, d: Decision, image: Image, count: int) -> Job:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from bot.playbook import errors
+from bot.playbook import notices as N
 from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled
 from storage.models import Image
 from storage.states import ImageKind, Play
@@ -38,7 +39,7 @@ class VaryUseCases(UseCases):
             }
             job = self._enqueue(d.s, d.project, user, "vary", params, total=count)
             d.detail = {"image": number, "how": how, "count": count, "job": job.id}
-            d.say("vary", number=number, count=count, how=how, user=user)
+            d.say(N.Vary(number=number, count=count, how=how, user=user))
             return Outcome(d.project, job, warnings)
 
 
