@@ -30,11 +30,10 @@ from tests.workbench import (
     to_volume,
 )
 
-
-@pytest.fixture(params=["http", "socket"])
-def transport(request: pytest.FixtureRequest) -> str:
-    """Each test here runs over HTTP and over Socket Mode, what `atelier serve` runs by default."""
-    return str(request.param)
+# Socket Mode (what `atelier serve` runs by default) on a representative subset: one test for
+# each way a request arrives (a command, a message event and its redelivery, a file share,
+# clicks, a modal and a reaction); the rest run over HTTP (the workbench's `transport`).
+BOTH = pytest.mark.parametrize("transport", ["http", "socket"])
 
 
 def jobs(local: LocalSlack) -> int:
@@ -95,6 +94,7 @@ def test_the_whole_demo_project(tmp_path: Path) -> None:
     assert (repair["prompt"], repair["negative_prompt"]) == ("green", "text")
 
 
+@BOTH
 def test_a_click_view_or_reaction_without_the_role_changes_nothing(local: LocalSlack) -> None:
     thread = start(local)
     board = sprint(local, thread)
@@ -119,6 +119,7 @@ def test_a_click_view_or_reaction_without_the_role_changes_nothing(local: LocalS
         local.server.atelier.service.approve_direction(project.id, DIRECTOR)
 
 
+@BOTH
 def test_the_same_event_delivered_twice_acts_once(local: LocalSlack) -> None:
     thread = start(local)
     slack = local.standin
@@ -200,6 +201,7 @@ def test_malformed_commands_get_a_usage_message(
     assert replies
 
 
+@BOTH
 def test_unknown_slash_commands_are_answered_but_thread_chatter_is_left_alone(
     local: LocalSlack,
 ) -> None:
@@ -292,6 +294,7 @@ def test_serve_http_starts_and_acks_without_loading_torch(tmp_path: Path) -> Non
         standin.stop()
 
 
+@BOTH
 def test_an_editors_upload_in_the_thread_becomes_the_next_version(local: LocalSlack) -> None:
     thread, numbers = to_volume(local)
     slack = local.standin
