@@ -391,8 +391,14 @@ def test_the_reviewers_emoji_clear_or_send_back_and_others_change_nothing(
     slack.set_state(
         CHANNEL, str(gate["ts"]), "gate_alt", "A courier on a red bike.", dispatch_user=REVIEWER
     )
+    # Both clicks in the draft first: the inbox applies requests side by side, so the second
+    # click may land before the first (each fills its own field, so the order does not matter).
     local.wait(
-        lambda: (d := local.server.atelier.service.gate_draft(1, numbers[0])) and d.alt_text,
+        lambda: (
+            (d := local.server.atelier.service.gate_draft(1, numbers[0]))
+            and d.alt_text
+            and sorted(d.ticked) == sorted(boxes)
+        ),
         10,
         "the draft",
     )
