@@ -5,9 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import bot.playbook.service  # noqa: F401  (defines every use-case class, so WHO_MAY is whole)
 from bot.playbook.roles import WHO_MAY
 from bot.slack.grammar import Parser
 from handlers.context import Call, Reply
+
+# `help` and the README list the verbs by the play they serve, in this order; each verb's
+# entry names its group.
+START = "Start a project"
+SPRINT = "1 · Concept sprint"
+LOCK_IN = "2 · Lock-in pass"
+VOLUME = "3 · Volume run"
+FIX = "4 · Fix-and-finish"
+GATE = "5 · Review gate"
+ANY_TIME = "Any time"
+GROUPS = (START, SPRINT, LOCK_IN, VOLUME, FIX, GATE, ANY_TIME)
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,7 @@ class Verb:
     free: tuple[str, ...] = ()
     # Its short form in the manifest's usage hint (Slack shows it while typing `/atelier`).
     hint: str = ""
+    group: str = ""  # one of GROUPS
 
     @property
     def usage(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.slack.parsing import tools as t
 from bot.slack.parsing.common import nothing, one_number
 from handlers import answers
-from handlers.registry import Verb, said, warn
+from handlers.registry import ANY_TIME, FIX, GATE, LOCK_IN, SPRINT, Verb, said, warn
 
 TOOLS: dict[str, Verb] = {
     "reroll": Verb(
@@ -15,6 +15,7 @@ TOOLS: dict[str, Verb] = {
             c.service.reroll(c.project_id, c.user, c.args["number"], c.args["count"]).warnings
         ),
         "reroll",
+        group=SPRINT,
     ),
     "vary": Verb(
         "`vary 12 subtle|strong [x4]` — image-to-image variations of an image; in volume, against its budget",
@@ -25,27 +26,32 @@ TOOLS: dict[str, Verb] = {
             ).warnings
         ),
         "vary",
+        group=SPRINT,
     ),
     "compare": Verb(
         "`compare 12 15` — two images side by side with a map of what changed, in the thread",
         t.two_numbers,
         said(lambda c: c.service.compare(c.project_id, c.user, c.args["before"], c.args["after"])),
+        group=FIX,
     ),
     "ship": Verb(
         "`ship` — one zip of the cleared finals, finals.csv, recipes, gate record and audit log, in the thread",
         nothing("ship"),
         said(lambda c: c.service.ship(c.project_id, c.user)),
         "ship",
+        group=GATE,
     ),
     "recipes": Verb(
         "`recipes` — the channel's approved recipes: hero, keep rate, finals; start from one with `new … from recipe P3v2`",
         nothing("recipes"),
         answers.recipes,
         needs_project=False,
+        group=LOCK_IN,
     ),
     "info": Verb(
         "`info 12` — an image's prompt, seed, model, history and status, shown only to you (or react 🔍 on it)",
         one_number(),
         answers.info,
+        group=ANY_TIME,
     ),
 }

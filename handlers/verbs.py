@@ -1,17 +1,15 @@
 """Every thread verb and `/atelier` sub-command, one registry entry each.
 
-An entry holds the verb's usage line, its parser, its handler and who may run it. `help`,
-`usage`, the thread-reply filter and the README's command list are all built from VERBS (a test
-keeps the README and manifest.yml in step). To add a verb: one entry here, one use case in its
-play's module (bot/playbook/plays/), one notice renderer (bot/slack/notices.py) if it says
-something in the thread, and their tests.
+An entry holds the verb's usage line, its parser, its handler, who may run it and the group
+`help` lists it in. `help`, `usage`, the thread-reply filter and the README's command list are
+all built from VERBS (`make docs`; a test keeps the README and manifest.yml in step). To add a
+verb, and one that stores something, follow docs/ARCHITECTURE.md's "Adding a thread verb".
 """
 
 from __future__ import annotations
 
 from bot.playbook.errors import NotFound, PlaybookError
-from bot.playbook.plays.fix import RegenerateInstead
-from bot.slack import blocks, grammar, modals, uploads
+from bot.slack import blocks, grammar, modals
 from bot.slack.grammar import Command
 from bot.slack.parsing import common
 from bot.slack.parsing import fix as fixes
@@ -20,9 +18,21 @@ from bot.slack.parsing import lock as locks
 from bot.slack.parsing import project as projects
 from bot.slack.parsing import sprint as sprints
 from bot.slack.parsing import volume as volumes
-from handlers import answers
+from handlers import answers, plays
 from handlers.context import Call, Reply, in_project
-from handlers.registry import Verb, said, warn
+from handlers.registry import (
+    ANY_TIME,
+    FIX,
+    GATE,
+    GROUPS,
+    LOCK_IN,
+    SPRINT,
+    START,
+    VOLUME,
+    Verb,
+    said,
+    warn,
+)
 from handlers.tools import TOOLS
 
 # ---- verbs outside any one project ------------------------------------------------------
@@ -76,9 +86,6 @@ def _roles(call: Call) -> Reply | None:
     return in_project(call, said(lambda c: c.service.set_roles(c.project_id, c.user, **c.args)))
 
 
-# ---- verbs about one project ------------------------------------------------------------
-
-
 def _rank(call: Call) -> Reply | None:
     if call.args["numbers"]:
         call.service.rank(call.project_id, call.user, call.args["numbers"])
@@ -90,62 +97,6 @@ def _rank(call: Call) -> Reply | None:
     return Reply("Opening the ranking…", modal=modals.rank_modal(project, images))
 
 
-def _lock(call: Call) -> None:
-    """LoRAs are looked up in ATELIER_LORAS (name, sha256, family) once the role is checked."""
-    args = dict(call.args)
-    if "loras" in args:
-        call.service.authorize(call.project_id, call.user, "lock_recipe")
-        args["loras"] = [call.atelier.loras.choose(name, weight) for name, weight in args["loras"]]
-    call.service.lock_recipe(call.project_id, call.user, **args)
-
-
-def _fix(call: Call) -> Reply | None:
-    """A repair; one refused for its size comes back with a *Regenerate #N* button."""
-    try:
-        _repair(call)
-    except RegenerateInstead as refused:
-        return Reply(
-            f":no_entry: {refused}",
-            blocks=[
-                blocks.section(f":no_entry: {refused}"),
-                {
-                    "type": "actions",
-                    "elements": [
-                        blocks.button(
-                            f"Regenerate #{refused.number}",
-                            "regenerate",
-                            f"{call.project_id}:{refused.number}",
-                            "primary",
-                        )
-                    ],
-                },
-            ],
-        )
-    return None
-
-
-def _repair(call: Call) -> None:
-    args = call.args
-    mask_hash, coverage = None, None
-    if args["mask"]:
-        project = call.service.project(call.project_id)
-        mask_hash, coverage = uploads.mask_from_upload(
-            call.atelier, project, call.user, args["number"], call.files, force=args["force"]
-        )
-    call.service.fix_image(
-        call.project_id,
-        call.user,
-        args["number"],
-        mode=args["mode"],
-        instruction=args["instruction"],
-        cells=args["cells"],
-        mask_hash=mask_hash,
-        mask_coverage=coverage,
-        strength=args["strength"],
-        force=args["force"],
-    )
-
-
 VERBS: dict[str, Verb] = {
     "new": Verb(
         "`new <the intent in one sentence> [from recipe P3v2]` — start a project in a new thread",
@@ -154,12 +105,14 @@ VERBS: dict[str, Verb] = {
         needs_project=False,
         free=("intent",),
         hint="new <intent>",
+        group=START,
     ),
     "roles": Verb(
         "`roles director @who operator @who reviewer @who` — set who wears which hat",
         projects.roles,
         _roles,
         needs_project=False,
+        group=START,
     ),
     "intent": Verb(
         "`intent <one sentence>` — restate the intent",
@@ -167,6 +120,7 @@ VERBS: dict[str, Verb] = {
         said(lambda c: c.service.set_intent(c.project_id, c.user, c.args["intent"])),
         "set_intent",
         free=("intent",),
+        group=START,
     ),
     "sprint": Verb(
         "`sprint watercolor | flat vector | film photo — a courier at dawn [--ar 16:9 | size 640x384] [x20]` — 3–5 styles, 15–30 variations",
@@ -184,21 +138,28 @@ VERBS: dict[str, Verb] = {
         ),
         "run_sprint",
         hint="sprint <3–5 styles> — <subject>",
+        group=SPRINT,
     ),
     "rank": Verb(
-        "`rank 7 2 11` — order 3–5 moodboard candidates, best first", sprints.rank, _rank, "rank"
+        "`rank 7 2 11` — order 3–5 moodboard candidates, best first",
+        sprints.rank,
+        _rank,
+        "rank",
+        group=SPRINT,
     ),
     "approve": Verb(
         "`approve` — approve the ranked direction, or the hero",
         sprints.approve,
         said(lambda c: c.service.approve(c.project_id, c.user, c.args.get("what"))),
         "approve_direction",
+        group=SPRINT,
     ),
     "lock": Verb(
         "`lock 7 [slot red bike] [template a {subject} at dawn] [negative blurry, text] [seed N] [steps N] [cfg 7] [--ar 4:5 | size 640x384] [lora brand-style:0.8]` — recipe card + hero; `slot` names the words of #7's prompt that vary",
         locks.lock,
-        _lock,
+        plays.lock,
         "lock_recipe",
+        group=LOCK_IN,
     ),
     "volume": Verb(
         "`volume blue bike; green bike x4` — slot values only, `;` between them, how many last; the rest comes from the locked recipe",
@@ -209,37 +170,43 @@ VERBS: dict[str, Verb] = {
             ).warnings
         ),
         "run_volume",
+        group=VOLUME,
     ),
     "keep": Verb(
         "`keep 17 18` — keep images from a batch",
         common.numbers(required=True),
         said(lambda c: c.service.mark(c.project_id, c.user, keep=c.args["numbers"], cull=[])),
         "mark",
+        group=VOLUME,
     ),
     "cull": Verb(
         "`cull 19 20` — cull images from a batch",
         common.numbers(required=True),
         said(lambda c: c.service.mark(c.project_id, c.user, keep=[], cull=c.args["numbers"])),
         "mark",
+        group=VOLUME,
     ),
     "upscale": Verb(
         "`upscale [17 18]` — upscale keepers separately",
         common.numbers(required=False),
         said(lambda c: c.service.upscale_keepers(c.project_id, c.user, c.args["numbers"] or None)),
         "upscale",
+        group=VOLUME,
     ),
     "fix": Verb(
         "`fix 12 a1 b1 clear sky, remove the stray text` (inpaint grid cells: say what the region should show; what follows remove/no/without goes to the negative prompt), `fix 12 refine [strength 0.3] sharper edges`, or `fix 12 mask` with a mask file",
         fixes.fix,
-        _fix,
+        plays.fix,
         "fix_image",
         free=("instruction",),
+        group=FIX,
     ),
     "regenerate": Verb(
         "`regenerate 12` — a new seed for an image's slot value, back to keep/cull (instead of a large fix)",
         common.one_number(),
         lambda c: warn(c.service.regenerate(c.project_id, c.user, c.args["number"]).warnings),
         "regenerate",
+        group=VOLUME,
     ),
     "handoff": Verb(
         "`handoff 12 @editor` — hand an image to a human editor; their upload becomes the next version",
@@ -248,6 +215,7 @@ VERBS: dict[str, Verb] = {
             lambda c: c.service.hand_off(c.project_id, c.user, c.args["number"], c.args["editor"])
         ),
         "hand_off",
+        group=FIX,
     ),
     **TOOLS,
     "review": Verb(
@@ -255,6 +223,7 @@ VERBS: dict[str, Verb] = {
         common.one_number(),
         said(lambda c: c.service.submit_for_review(c.project_id, c.user, c.args["number"])),
         "submit_for_review",
+        group=GATE,
     ),
     "sendback": Verb(
         "`sendback 12 license <note>` — send an image back for a checklist item",
@@ -271,6 +240,7 @@ VERBS: dict[str, Verb] = {
         ),
         "review",
         free=("note",),
+        group=GATE,
     ),
     "reopen": Verb(
         "`reopen sprint <reason>` — re-open the concept sprint to rank a new direction",
@@ -278,6 +248,7 @@ VERBS: dict[str, Verb] = {
         said(lambda c: c.service.reopen_sprint(c.project_id, c.user, c.args["reason"])),
         "reopen_play",
         free=("reason",),
+        group=SPRINT,
     ),
     "skip": Verb(
         "`skip lock <reason>` — skip a play deliberately",
@@ -285,6 +256,7 @@ VERBS: dict[str, Verb] = {
         said(lambda c: c.service.skip_play(c.project_id, c.user, c.args["play"], c.args["reason"])),
         "skip_play",
         free=("reason",),
+        group=ANY_TIME,
     ),
     "budget": Verb(
         "`budget 12 10` — raise an image's iteration budget",
@@ -295,6 +267,7 @@ VERBS: dict[str, Verb] = {
             )
         ),
         "raise_budget",
+        group=ANY_TIME,
     ),
     "status": Verb(
         "`status [p3]` — the project's plays, pauses and queue; in the channel, every project",
@@ -302,28 +275,37 @@ VERBS: dict[str, Verb] = {
         answers.status,
         needs_project=False,
         hint="status",
+        group=ANY_TIME,
     ),
-    "recipe": Verb("`recipe` — the locked recipe card", common.nothing("recipe"), answers.recipe),
+    "recipe": Verb(
+        "`recipe` — the locked recipe card", common.nothing("recipe"), answers.recipe, group=LOCK_IN
+    ),
     "metrics": Verb(
         "`metrics [project|channel] [--days N]` — keep rate, iterations per final, rework, brief→hero",
         projects.metrics,
         answers.metrics,
         hint="metrics",
+        group=ANY_TIME,
     ),
     "queue": Verb(
-        "`queue` — jobs waiting and running in this channel", common.nothing("queue"), answers.queue
+        "`queue` — jobs waiting and running in this channel",
+        common.nothing("queue"),
+        answers.queue,
+        group=ANY_TIME,
     ),
     "cancel": Verb(
         "`cancel [job id]` — cancel this project's queued jobs",
         projects.cancel,
         said(lambda c: c.service.cancel(c.project_id, c.user, c.args["job"])),
         "cancel",
+        group=ANY_TIME,
     ),
     "settings": Verb(
         "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",
         projects.settings,
         answers.settings,
         needs_project=False,
+        group=START,
     ),
     "help": Verb(
         "`help` — this list",
@@ -332,19 +314,13 @@ VERBS: dict[str, Verb] = {
         needs_project=False,
         free=("topic",),
         hint="help",
+        group=ANY_TIME,
     ),
 }
 
 
-# `help` lists the verbs by the play they serve (a test checks each verb is in one group).
 HELP_GROUPS: dict[str, tuple[str, ...]] = {
-    "Start a project": ("new", "roles", "intent", "settings"),
-    "1 · Concept sprint": ("sprint", "rank", "approve", "reroll", "vary", "reopen"),
-    "2 · Lock-in pass": ("lock", "recipe", "recipes"),
-    "3 · Volume run": ("volume", "keep", "cull", "upscale", "regenerate"),
-    "4 · Fix-and-finish": ("fix", "handoff", "compare"),
-    "5 · Review gate": ("review", "sendback", "ship"),
-    "Any time": ("info", "status", "queue", "cancel", "metrics", "budget", "skip", "help"),
+    title: tuple(name for name, verb in VERBS.items() if verb.group == title) for title in GROUPS
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -53,36 +54,16 @@ class May:
         )
 
 
-# Who may take each decision, said once: the service's opener checks, audits and words the
-# refusal from it, and `help` shows it beside each verb (handlers name the key). Buttons and
-# emoji run the same use cases, so they are held to the same entry.
-WHO_MAY: dict[str, May] = {
-    "set_intent": May((Role.DIRECTOR,), "restate the intent"),
-    "set_roles": May((Role.DIRECTOR,), "reassign roles"),
-    "skip_play": May((Role.DIRECTOR,), "skip a play"),
-    "reopen_play": May((Role.DIRECTOR,), "re-open the concept sprint"),
-    "run_sprint": May((Role.OPERATOR,), "run a concept sprint"),
-    "rank": May((Role.DIRECTOR,), "rank the moodboard"),
-    "approve_direction": May((Role.DIRECTOR,), "approve a direction"),
-    "lock_recipe": May((Role.OPERATOR,), "lock a recipe"),
-    "approve_hero": May((Role.DIRECTOR,), "approve the hero"),
-    "run_volume": May((Role.OPERATOR,), "run a volume batch"),
-    "mark": May((Role.OPERATOR,), "keep or cull images"),
-    "upscale": May((Role.OPERATOR,), "upscale keepers"),
-    "reroll": May((Role.OPERATOR,), "re-roll an image"),
-    "regenerate": May((Role.OPERATOR,), "regenerate an image"),
-    "vary": May((Role.OPERATOR,), "vary an image"),
-    "fix_image": May((Role.OPERATOR,), "repair an image"),
-    "force_fix": May((Role.DIRECTOR,), "repair more than a third of an image"),
-    "hand_off": May((Role.OPERATOR,), "hand an image to an editor"),
-    "raise_budget": May((Role.DIRECTOR,), "raise an iteration budget"),
-    "cancel": May((Role.OPERATOR,), "cancel jobs"),
-    "submit_for_review": May(ANY_ROLE, "send an image to the gate"),
-    "review": May((Role.REVIEWER,), "pass the review gate"),
-    "ask_sendback_reason": May((Role.REVIEWER,), "decide at the gate"),
-    "save_gate_draft": May((Role.REVIEWER,), "tick the gate checklist"),
-    "ship": May(ANY_ROLE, "post its ship pack"),
-    "start_from_recipe": May(
-        (Role.DIRECTOR, Role.OPERATOR), "start it from a recipe: its hero is rendered at once"
-    ),
-}
+# Who may take each decision, said once: each use-case class declares its own decisions in
+# `MAY`, beside the use cases that open them, and they are gathered here as the classes are
+# defined (plays.base.UseCases). The service's opener checks, audits and words the refusal from
+# this entry, and `help` shows it beside each verb (a verb names the key). Buttons, emoji and
+# shortcuts run the same use cases, so they are held to the same entry.
+WHO_MAY: dict[str, May] = {}
+
+
+def declare(owner: str, decisions: Mapping[str, May]) -> None:
+    """Gather one use-case class's MAY into WHO_MAY; a key declared twice is a mistake."""
+    for key, may in decisions.items():
+        if WHO_MAY.setdefault(key, may) is not may:
+            raise TypeError(f"{owner}.MAY[{key!r}]: another class declares it already")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.playbook import errors
-from bot.playbook.roles import ANY_ROLE, WHO_MAY, Role
+from bot.playbook.roles import ANY_ROLE, WHO_MAY, May, Role
 from handlers.verbs import VERBS
 from tests.playbook.conftest import OPERATOR, STRANGER, Flow
 
@@ -16,15 +16,24 @@ PLAYBOOK = Path(__file__).parents[2] / "bot" / "playbook"
 
 
 def test_use_cases_check_roles_only_through_who_may() -> None:
+    declared = re.compile(r"    MAY = \{\n.*?\n    \}\n", re.S)
     sources = {
-        str(path.relative_to(PLAYBOOK)): path.read_text()
+        str(path.relative_to(PLAYBOOK)): declared.sub("", path.read_text())
         for folder in ("plays", "tools")
         for path in (PLAYBOOK / folder).glob("*.py")
     }
     named = set(re.findall(r'"(\w+)"', "\n".join(sources.values())))
-    assert set(WHO_MAY) <= named, set(WHO_MAY) - named  # no entry without a use case
+    assert set(WHO_MAY) <= named, set(WHO_MAY) - named  # no entry without a use case naming it
     checking = [name for name, text in sources.items() if re.search(r"Role\.[A-Z]", text)]
-    assert checking == []  # no use case names a hat of its own
+    assert checking == []  # no use case names a hat of its own, outside its MAY
+
+
+def test_a_decision_is_declared_once() -> None:
+    from bot.playbook.plays.base import UseCases
+
+    with pytest.raises(TypeError, match="'ship'"):
+        type("AnotherShip", (UseCases,), {"MAY": {"ship": May(ANY_ROLE, "ship it again")}})
+    assert WHO_MAY["ship"].doing == "post its ship pack"
 
 
 def test_help_shows_the_hats_the_service_checks() -> None:

@@ -168,3 +168,13 @@ def test_a_leading_project_number_selects_the_project() -> None:
 def test_malformed_commands_say_how_to_write_them(text: str, says: str) -> None:
     with pytest.raises(UsageError, match=says):
         parse(text)
+
+
+def test_an_image_then_words_needs_both() -> None:
+    from bot.slack.parsing.common import number_and_text
+
+    parse = number_and_text("text")
+    assert parse("#12  the logo is  off ") == {"number": 12, "text": "the logo is  off"}
+    for wrong in ("", "12", "12   ", "logo 12"):
+        with pytest.raises(UsageError):
+            parse(wrong)

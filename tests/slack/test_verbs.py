@@ -71,3 +71,11 @@ def test_licence_is_license_and_status_takes_a_project() -> None:
     assert parse("status p3").args == {"project": 3}
     with pytest.raises(UsageError, match="takes nothing after it but a project"):
         parse("status now")
+
+
+def test_every_verb_names_the_group_help_lists_it_under() -> None:
+    from handlers.registry import GROUPS
+
+    assert {name: verb.group for name, verb in VERBS.items() if verb.group not in GROUPS} == {}
+    listed = [name for verbs in HELP_GROUPS.values() for name in verbs]
+    assert sorted(listed) == sorted(VERBS)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,7 @@ from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.presets import ModelPreset, preset_for
 from bot.playbook.rates import RateLimits
-from bot.playbook.roles import WHO_MAY, Roles
+from bot.playbook.roles import WHO_MAY, May, Roles, declare
 from bot.playbook.sequence import Play, PlayStatus, earlier, info
 from storage import channels, outbox, queries, queue
 from storage.models import (
@@ -38,13 +38,13 @@ from storage.models import (
 )
 from storage.states import ImageStatus, PauseReason, ProjectState
 
-# The Slack request a use case runs for; written on its audit entry so a retry can tell
-# whether the first try's transaction committed after all.
 PAUSE_HOW_TO_RESUME = {
     "intent": "The Director resumes it by restating the intent in one sentence: `intent <one sentence>`.",
     "reproducibility": "The Operator resumes it by locking a recipe that reproduces: `lock N` with a fixed recipe.",
     "recurring_sendback": "The Operator resumes it by fixing that item in the recipe: lock a new recipe version.",
 }
+# The Slack request a use case runs for; written on its audit entry so a retry can tell
+# whether the first try's transaction committed after all.
 REQUEST_KEY: ContextVar[str | None] = ContextVar("atelier_request_key", default=None)
 
 
@@ -126,6 +126,13 @@ class UseCases:
     Naming: each module's class is `<Module>UseCases` (SprintUseCases, ShipUseCases, …), and
     PlaybookService joins them all under one name.
     """
+
+    # Who may take the decisions this class opens, by the key `_decide` names (roles.WHO_MAY).
+    MAY: ClassVar[dict[str, May]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declare(cls.__name__, cls.__dict__.get("MAY", {}))
 
     def __init__(
         self,
@@ -351,15 +358,8 @@ class UseCases:
         project.state = ProjectState.PAUSED
         project.pause_reason, project.pause_detail = PauseReason(reason), detail
         project.paused_at = self.clock()
-        self._audit(
-            s,
-            project,
-            project.channel_id,
-            "atelier",
-            "system",
-            "pause",
-            {"reason": reason, "detail": detail},
-        )
+        why = {"reason": reason, "detail": detail}
+        self._audit(s, project, project.channel_id, "atelier", "system", "pause", why)
         resume = PAUSE_HOW_TO_RESUME.get(reason, "")
         notice(s, project, N.Text(text=f":double_vertical_bar: Paused: {detail}. {resume}"))
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.plays.base import UseCases, in_range
+from bot.playbook.roles import May, Role
 from storage.models import ChannelSettings, Project
 
 SETTINGS = {
@@ -36,6 +37,11 @@ COUNTS = {
 
 
 class ChannelUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "set_roles": May((Role.DIRECTOR,), "reassign roles"),
+    }
+
     def settings(self, channel_id: str) -> ChannelSettings:
         with self._tx() as s:
             return self._settings(s, channel_id)

@@ -9,6 +9,7 @@ from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.instructions import repair_prompts
 from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled, post, refresh_root
+from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play
 from storage import prompt_log, queries
 from storage.models import Image
@@ -81,6 +82,14 @@ class RegenerateInstead(errors.InvalidInput):
 
 
 class FixUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "fix_image": May((Role.OPERATOR,), "repair an image"),
+        "force_fix": May((Role.DIRECTOR,), "repair more than a third of an image"),
+        "hand_off": May((Role.OPERATOR,), "hand an image to an editor"),
+        "raise_budget": May((Role.DIRECTOR,), "raise an iteration budget"),
+    }
+
     def fix_image(
         self,
         project_id: int,

@@ -19,6 +19,7 @@ from bot.playbook.plays.base import (
     post,
     refresh_root,
 )
+from bot.playbook.roles import ANY_ROLE, May, Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import GateDraft, GateReview, Image, Project
 from storage.states import GateDecision, ImageStatus
@@ -49,6 +50,14 @@ def _missing(ticked: set[GateItem], alt_text: str, logged: bool) -> list[str]:
 
 
 class GateUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "submit_for_review": May(ANY_ROLE, "send an image to the gate"),
+        "review": May((Role.REVIEWER,), "pass the review gate"),
+        "ask_sendback_reason": May((Role.REVIEWER,), "decide at the gate"),
+        "save_gate_draft": May((Role.REVIEWER,), "tick the gate checklist"),
+    }
+
     def submit_for_review(self, project_id: int, user: str, number: int) -> GateView:
         with self._tx() as s:
             project = self._project(s, project_id)

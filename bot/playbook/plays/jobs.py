@@ -10,6 +10,7 @@ from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.plays.base import UseCases, refresh_root
 from bot.playbook.plays.lock_in import record_reproducibility
+from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play
 from storage import outbox, queue
 from storage.models import Image, Job, Project, Recipe
@@ -27,6 +28,11 @@ class Applied:
 
 
 class JobUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "cancel": May((Role.OPERATOR,), "cancel jobs"),
+    }
+
     def apply_job_result(self, job_id: int) -> Applied | None:
         """Fold a finished job into the playbook once (stamps applied_at); None if nothing to do."""
         with self._tx() as s:

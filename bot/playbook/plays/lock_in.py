@@ -14,6 +14,7 @@ from bot.playbook.loras import LoraChoice, check_loras
 from bot.playbook.plays.base import Outcome, UseCases, in_range
 from bot.playbook.presets import ModelPreset
 from bot.playbook.recipe import RecipeCard, check_template, lora_tuples, slot_in, slot_of
+from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play
 from storage.models import Image, Project, Ranking, Recipe
 from storage.states import KEEPERS, ImageKind, ImageStatus
@@ -139,6 +140,12 @@ def record_reproducibility(recipe: Recipe, result: dict[str, Any]) -> bool:
 
 
 class LockInUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "lock_recipe": May((Role.OPERATOR,), "lock a recipe"),
+        "approve_hero": May((Role.DIRECTOR,), "approve the hero"),
+    }
+
     def lock_recipe(
         self,
         project_id: int,

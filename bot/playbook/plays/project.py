@@ -18,6 +18,7 @@ from bot.playbook.plays.base import (
     notice,
     refresh_root,
 )
+from bot.playbook.roles import May, Role
 from bot.playbook.sequence import ORDER, Play, PlayStatus, info
 from storage.models import Image, PlayRun, Project, Ranking
 from storage.states import ImageStatus, ProjectState
@@ -34,6 +35,12 @@ class Standing:
 
 
 class ProjectUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "set_intent": May((Role.DIRECTOR,), "restate the intent"),
+        "skip_play": May((Role.DIRECTOR,), "skip a play"),
+    }
+
     def start_project(
         self,
         channel_id: str,

@@ -10,6 +10,7 @@ from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.aspect import sized
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
+from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import Image, Ranking
 
@@ -44,6 +45,14 @@ def _check_sprint(subject: str, styles: list[str], count: int) -> None:
 
 
 class SprintUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "reopen_play": May((Role.DIRECTOR,), "re-open the concept sprint"),
+        "run_sprint": May((Role.OPERATOR,), "run a concept sprint"),
+        "rank": May((Role.DIRECTOR,), "rank the moodboard"),
+        "approve_direction": May((Role.DIRECTOR,), "approve a direction"),
+    }
+
     def run_sprint(
         self,
         project_id: int,

@@ -16,6 +16,7 @@ from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range, not_c
 from bot.playbook.plays.lock_in import card_of
 from bot.playbook.presets import ModelPreset
 from bot.playbook.recipe import check_drift, render
+from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import Image, Job, Project, Recipe
 from storage.states import KEEPERS, ImageStatus, JobStatus
@@ -90,6 +91,13 @@ def _sized(preset: ModelPreset, overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 class VolumeUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "run_volume": May((Role.OPERATOR,), "run a volume batch"),
+        "mark": May((Role.OPERATOR,), "keep or cull images"),
+        "upscale": May((Role.OPERATOR,), "upscale keepers"),
+    }
+
     def run_volume(
         self,
         project_id: int,

@@ -19,6 +19,7 @@ from bot.playbook.intent import is_one_sentence
 from bot.playbook.plays.base import Outcome, notice
 from bot.playbook.plays.lock_in import hero_params
 from bot.playbook.plays.project import ProjectUseCases
+from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play, PlayStatus
 from storage.models import ATTEMPT_KINDS, Image, Project, Recipe
 from storage.states import ImageStatus
@@ -43,6 +44,13 @@ class LibraryEntry:
 
 
 class LibraryUseCases(ProjectUseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "start_from_recipe": May(
+            (Role.DIRECTOR, Role.OPERATOR), "start it from a recipe: its hero is rendered at once"
+        ),
+    }
+
     def recipe_library(self, channel_id: str, user: str) -> list[LibraryEntry]:
         """The listing costs a contact sheet of heroes, so a person may ask a few times a minute."""
         self.rates.take(user, "recipes")

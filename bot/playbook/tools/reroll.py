@@ -14,6 +14,7 @@ import secrets
 from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
+from bot.playbook.roles import May, Role
 from storage.models import Image, Job
 from storage.states import ImageKind, Play
 
@@ -21,6 +22,12 @@ REROLLS = (1, 8)
 
 
 class RerollUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "reroll": May((Role.OPERATOR,), "re-roll an image"),
+        "regenerate": May((Role.OPERATOR,), "regenerate an image"),
+    }
+
     def reroll(self, project_id: int, user: str, number: int, count: int = 1) -> Outcome:
         in_range("Re-rolls of one image", count, REROLLS)
         with self._decide(project_id, user, "reroll") as d:

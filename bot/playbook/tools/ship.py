@@ -16,6 +16,7 @@ from bot.playbook import errors
 from bot.playbook.gate import GateItem
 from bot.playbook.plays.base import Outcome, UseCases, post
 from bot.playbook.plays.reporting import recipe_rows
+from bot.playbook.roles import ANY_ROLE, May
 from storage.models import AuditEntry, GateReview, Image, OutboxMessage
 from storage.states import GateDecision, ImageStatus, OutboxStatus
 
@@ -43,6 +44,11 @@ class ShipRecord:
 
 
 class ShipUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "ship": May(ANY_ROLE, "post its ship pack"),
+    }
+
     def ship(self, project_id: int, user: str) -> Outcome:
         """Anyone holding a role on the project may ask; the pack is posted in its thread.
 

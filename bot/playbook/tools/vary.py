@@ -12,6 +12,7 @@ import secrets
 from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled
+from bot.playbook.roles import May, Role
 from storage.models import Image
 from storage.states import ImageKind, Play
 
@@ -20,6 +21,11 @@ VARIATIONS = (1, 8)
 
 
 class VaryUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {
+        "vary": May((Role.OPERATOR,), "vary an image"),
+    }
+
     def vary(self, project_id: int, user: str, number: int, how: str, count: int = 1) -> Outcome:
         strength = _strength(how)
         in_range("Variations of one image", count, VARIATIONS)

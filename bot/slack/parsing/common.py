@@ -70,3 +70,15 @@ def one_number() -> Parser:
         return {"number": number(tokens[0])}
 
     return parse_one
+
+
+def number_and_text(name: str) -> Parser:
+    """`12 <the person's words>`: an image, then free text about it (both required)."""
+
+    def parse_number_and_text(rest: str) -> dict[str, Any]:
+        first, _, text = rest.strip().partition(" ")
+        if not first or not text.strip():
+            raise UsageError("")
+        return {"number": number(first), name: text.strip()}
+
+    return parse_number_and_text
