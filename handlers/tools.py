@@ -1,11 +1,19 @@
-"""The everyday image tools as verbs: re-roll, vary, compare, ship and info (see handlers.verbs)."""
+"""The everyday image tools as verbs: re-roll, vary, compare, ship, info and note (see handlers.verbs)."""
 
 from __future__ import annotations
 
 from bot.slack.parsing import tools as t
-from bot.slack.parsing.common import nothing, one_number
+from bot.slack.parsing.common import nothing, number_and_text, one_number
 from handlers import answers
+from handlers.context import Call, Reply
 from handlers.registry import ANY_TIME, FIX, GATE, LOCK_IN, SPRINT, Verb, said, warn
+
+
+def _note(call: Call) -> Reply:
+    number = call.args["number"]
+    call.service.note(call.project_id, call.user, number, call.args["text"])
+    return Reply(f":memo: Noted on #{number}; `info {number}` shows it to anyone who asks.")
+
 
 TOOLS: dict[str, Verb] = {
     "reroll": Verb(
@@ -52,6 +60,14 @@ TOOLS: dict[str, Verb] = {
         "`info 12` — an image's prompt, seed, model, history and status, shown only to you (or react 🔍 on it)",
         one_number(),
         answers.info,
+        group=ANY_TIME,
+    ),
+    "note": Verb(
+        "`note 12 <text>` — a note on an image for the team; `info 12` shows the notes",
+        number_and_text("text"),
+        _note,
+        "note",
+        free=("text",),
         group=ANY_TIME,
     ),
 }

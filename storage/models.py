@@ -362,6 +362,18 @@ class GateDraft(Base):
     image: Mapped[Image] = relationship()
 
 
+class ImageNote(Base):
+    """A role holder's note on one image (`note N <text>`); `info N` lists them, oldest first."""
+
+    __tablename__ = "image_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DigestRun(Base):
     """One row per channel per local day: whichever process inserts it posts the digest."""
 

@@ -46,8 +46,10 @@ def info_blocks(info: ImageInfo) -> tuple[str, list[dict[str, Any]]]:
         lines.append(f"*Sent back for* {escape(item)}: {escape(note) or '(no note)'}")
     body = "\n".join(line for line in lines if line)
     copy = escape(info.infotext).replace("```", "'''")
+    notes = _notes(info)
     return title, [
         {"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}},
+        *([{"type": "section", "text": {"type": "mrkdwn", "text": notes[:2900]}}] if notes else []),
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"A1111 infotext, to copy:\n```{copy[:2800]}```"},
@@ -114,3 +116,21 @@ def _lineage(info: ImageInfo) -> str:
     steps = " → ".join(shown(step) for step in info.lineage)
     parent = f" (made from #{info.parent})" if info.parent else ""
     return f"History{parent}: {steps}"
+
+
+# The newest notes that fit one section (Slack's limit is 3,000 characters; a note ≤ 500).
+SHOWN_NOTES = 4
+
+
+def _notes(info: ImageInfo) -> str:
+    """The team's notes, newest last; older ones are counted, not shown."""
+    if not info.notes:
+        return ""
+    shown = info.notes[-SHOWN_NOTES:]
+    earlier = len(info.notes) - len(shown)
+    lines = [f"*Notes* ({earlier} earlier not shown):" if earlier else "*Notes:*"]
+    lines += [
+        f"• {mention(note.author)}, {note.at:%Y-%m-%d %H:%M} UTC: {escape(note.text)}"
+        for note in shown
+    ]
+    return "\n".join(lines)

@@ -1,8 +1,9 @@
 """`info N`: everything about one image that a person asks for before they re-roll or ship it.
 
 What made it (prompt, seed, model, sampler, size), where it stands (kept, at the gate, sent
-back and why), where it came from and what came after, and what its lineage has spent. Anyone
-in the channel may ask; it changes nothing.
+back and why), where it came from and what came after, what its lineage has spent, and the
+team's notes on it. Anyone in the channel may ask; it changes nothing. `note N <text>` is how
+a role holder adds to what `info` shows.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.playbook.plays.base import UseCases
+from bot.playbook import errors
+from bot.playbook.plays.base import Outcome, UseCases
 from bot.playbook.recipe import lora_tuples
+from bot.playbook.roles import ANY_ROLE, May
 from storage import queries
-from storage.models import GateReview, Image
+from storage.models import GateReview, Image, ImageNote
 from storage.pngs import a1111_parameters
 from storage.states import GateDecision
 
@@ -29,6 +32,17 @@ class Step:
     status: str
 
 
+# A note is a remark, not a brief: longer text belongs in the thread itself.
+MAX_NOTE = 500
+
+
+@dataclass(frozen=True)
+class Note:
+    author: str
+    text: str
+    at: datetime
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     image: Image
@@ -39,6 +53,7 @@ class ImageInfo:
     spent: int
     budget: int
     infotext: str  # A1111's `parameters` line, as the PNG carries it
+    notes: list[Note]  # oldest first
 
     @property
     def made_at(self) -> datetime:
@@ -46,6 +61,23 @@ class ImageInfo:
 
 
 class InfoUseCases(UseCases):
+    # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
+    MAY = {"note": May(ANY_ROLE, "note on an image")}
+
+    def note(self, project_id: int, user: str, number: int, text: str) -> Outcome:
+        """Any role holder, in any state of the project (a note changes no play)."""
+        text = text.strip()
+        if len(text) > MAX_NOTE:
+            raise errors.InvalidInput(
+                f"A note is at most {MAX_NOTE} characters; this one is {len(text)}. "
+                "Say the rest in the thread."
+            )
+        with self._decide(project_id, user, "note", running=False) as d:
+            image = self._image(d.s, d.project, number)
+            d.s.add(ImageNote(image_id=image.id, author=user, text=text, created_at=self.clock()))
+            d.detail = {"image": number}
+            return Outcome(d.project)
+
     def image_info(self, project_id: int, number: int) -> ImageInfo:
         with self._tx() as s:
             project = self._project(s, project_id)
@@ -74,6 +106,14 @@ class InfoUseCases(UseCases):
                 spent=queries.lineage_attempts(s, root.id),
                 budget=root.budget or project.iteration_budget,
                 infotext=a1111_parameters(_params(image)),
+                notes=[
+                    Note(note.author, note.text, note.created_at)
+                    for note in s.scalars(
+                        select(ImageNote)
+                        .where(ImageNote.image_id == image.id)
+                        .order_by(ImageNote.id)
+                    )
+                ],
             )
 
 
