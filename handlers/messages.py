@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 from slack_bolt import App
@@ -19,6 +20,8 @@ from handlers.context import Reply, decide, went_wrong
 log = logging.getLogger("atelier.slack")
 _MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+>\s*")
 _VERSION = re.compile(r"^\s*version\s+#?(\d+)\s*$", re.I)
+# How long a reply under Atelier's message waits for the thread's project to be recorded.
+ROOT_RECORDED_WITHIN = 10.0
 
 
 def _is_command(text: str) -> bool:
@@ -45,9 +48,32 @@ def acts_on(atelier: Atelier, body: dict[str, Any]) -> bool:
         return True
     if not _from_a_person_in_a_thread(event):
         return False
+    if _under_our_message(body, event):
+        return True  # a project's thread, perhaps one whose root is still being recorded
     return (
         atelier.service.project_in_thread(event.get("channel", ""), event["thread_ts"]) is not None
     )
+
+
+def _under_our_message(body: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Whether the thread starts with a message of Atelier's (Slack names its author)."""
+    ours = {a.get("user_id") for a in body.get("authorizations") or [] if a.get("is_bot")}
+    return bool(event.get("parent_user_id")) and event["parent_user_id"] in ours
+
+
+def _project_of(
+    atelier: Atelier, body: dict[str, Any], channel: str, thread: str
+) -> Project | None:
+    """The thread's project. A reply can arrive between Slack's answer to the root post and
+    the commit that records its thread; under Atelier's own message, wait that out briefly."""
+    project = atelier.service.project_in_thread(channel, thread)
+    deadline = time.monotonic() + ROOT_RECORDED_WITHIN
+    while project is None and _under_our_message(body, body.get("event") or {}):
+        if time.monotonic() > deadline:
+            return None  # a reply to another of Atelier's messages (a digest, a listing)
+        time.sleep(0.2)
+        project = atelier.service.project_in_thread(channel, thread)
+    return project
 
 
 def _respond(
@@ -78,7 +104,7 @@ def thread_reply(event: dict[str, Any], body: dict[str, Any], context: dict[str,
         return
     atelier: Atelier = context["atelier"]
     channel, user, thread = event["channel"], event.get("user", ""), event["thread_ts"]
-    project = atelier.service.project_in_thread(channel, thread)
+    project = _project_of(atelier, body, channel, thread)
     if project is None:
         return
     try:

@@ -824,7 +824,12 @@ class SlackStandIn:
             "channel_type": "channel",
         }
         if thread_ts:
+            # As Slack does: a reply names its thread and who wrote the thread's first message.
+            with self._lock:
+                parent = self._find(channel, thread_ts) or {}
             event["thread_ts"] = thread_ts
+            if parent.get("user"):
+                event["parent_user_id"] = parent["user"]
         if files:
             event["subtype"], event["files"] = "file_share", files
         return message, self._event(event, event_id)

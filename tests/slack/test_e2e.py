@@ -363,6 +363,22 @@ def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
     assert "inpainted" in repaired["blocks"][0]["text"]["text"]
 
 
+def test_a_reply_before_the_root_is_recorded_still_takes_effect(local: LocalSlack) -> None:
+    slack = local.standin
+    start(local)  # roles set, and a first project
+    # The root shows at once but Slack's answer to the bot is slow, so the Operator replies in
+    # the thread before the bot has recorded which project the thread is.
+    slack.fail("chat.postMessage", 200, delay=2.0, late=True)
+    slack.command(DIRECTOR, CHANNEL, "new Hero art for the autumn courier campaign.")
+    thread = str(local.wait(lambda: _root_of(local, "autumn"), 30, "the root")["ts"])
+    slack.say(OPERATOR, CHANNEL, "sprint ink | clay | neon — a courier", thread_ts=thread)
+    local.message(CHANNEL, thread, "Moodboard")
+
+
+def _root_of(local: LocalSlack, word: str) -> dict[str, object] | None:
+    return next((m for m in local.standin.history(CHANNEL) if word in m.get("text", "")), None)
+
+
 def test_the_reviewers_emoji_clear_or_send_back_and_others_change_nothing(
     local: LocalSlack,
 ) -> None:
