@@ -1,4 +1,10 @@
-"""Shared fixtures: every database test runs on SQLite and on the real PostgreSQL."""
+"""Shared fixtures: every database test runs on SQLite and on the real PostgreSQL.
+
+Except end to end: a test through the Slack stand-in (the `local` fixture) runs on PostgreSQL
+only where it is marked `also_postgresql` (what PostgreSQL does differently is claims, row locks
+and concurrent requests: the inbox, the outbox, double deliveries, every role's clicks). The
+same use cases and queries run on both databases in tests/playbook and tests/storage.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,19 @@ from storage.models import Base, Job
 pytest_plugins = ["tests.fixtures", "tests.workbench"]
 
 PG_ADMIN_URL = os.environ.get("ATELIER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, dropped = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_postgresql = spec is not None and spec.params.get("db_url") == "postgresql"
+        end_to_end = "local" in getattr(item, "fixturenames", ())
+        marked = item.get_closest_marker("also_postgresql") is not None
+        (dropped if on_postgresql and end_to_end and not marked else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.workbench.local import LocalSlack
@@ -95,6 +96,7 @@ def _submit(local: LocalSlack, callback: str, values: dict[str, Any]) -> Callabl
     return lambda user: local.standin.submit(user, view["id"], values)
 
 
+@pytest.mark.also_postgresql
 def test_every_click_modal_and_reaction_as_every_role(local: LocalSlack) -> None:
     slack = local.standin
     thread = start(local)

@@ -120,6 +120,7 @@ def test_a_click_view_or_reaction_without_the_role_changes_nothing(local: LocalS
 
 
 @BOTH
+@pytest.mark.also_postgresql
 def test_the_same_event_delivered_twice_acts_once(local: LocalSlack) -> None:
     thread = start(local)
     slack = local.standin
@@ -156,6 +157,7 @@ def test_a_bad_signature_or_stale_timestamp_gets_401(local: LocalSlack) -> None:
     assert slack.command(DIRECTOR, CHANNEL, "help").status == 200
 
 
+@pytest.mark.also_postgresql
 def test_a_429_on_post_message_is_retried_and_arrives_once(local: LocalSlack) -> None:
     thread = start(local)
     slack = local.standin
@@ -227,6 +229,7 @@ def test_volume_before_lock_is_refused_with_the_reason(local: LocalSlack) -> Non
     assert jobs(local) == 0
 
 
+@pytest.mark.also_postgresql
 def test_every_ack_is_fast_while_the_runner_is_busy(local: LocalSlack) -> None:
     thread = start(local)
     sprint(local, thread)
@@ -363,6 +366,7 @@ def test_a_mask_upload_is_checked_before_a_repair(local: LocalSlack) -> None:
     assert "inpainted" in repaired["blocks"][0]["text"]["text"]
 
 
+@pytest.mark.also_postgresql
 def test_a_reply_before_the_root_is_recorded_still_takes_effect(local: LocalSlack) -> None:
     slack = local.standin
     start(local)  # roles set, and a first project
@@ -379,6 +383,7 @@ def _root_of(local: LocalSlack, word: str) -> dict[str, object] | None:
     return next((m for m in local.standin.history(CHANNEL) if word in m.get("text", "")), None)
 
 
+@pytest.mark.also_postgresql
 def test_the_reviewers_emoji_clear_or_send_back_and_others_change_nothing(
     local: LocalSlack,
 ) -> None:

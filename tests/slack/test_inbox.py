@@ -23,6 +23,9 @@ from storage.models import AuditEntry, InboxRequest, Job, Project, utcnow
 from storage.states import InboxStatus, JobStatus
 from tests.workbench import CHANNEL, DIRECTOR, NAMES, OPERATOR
 
+# Claims, leases and concurrent requests: on PostgreSQL as well.
+pytestmark = pytest.mark.also_postgresql
+
 
 @pytest.fixture(params=["http", "socket"])
 def transport(request: pytest.FixtureRequest) -> str:

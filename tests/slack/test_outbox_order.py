@@ -71,6 +71,7 @@ def test_a_message_slack_refuses_for_good_is_shown_and_the_thread_goes_on(
     assert "notice (channel_not_found)" in shown
 
 
+@pytest.mark.also_postgresql
 def test_a_post_cut_off_by_a_crash_lands_once_and_the_thread_goes_on_within_30s(
     tmp_path: Path,
 ) -> None:

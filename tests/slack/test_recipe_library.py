@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from sqlalchemy import update
 
 from bot.workbench.local import LocalSlack
@@ -32,6 +33,7 @@ def pixels(local: LocalSlack, project: int, number: int) -> np.ndarray:
     return np.asarray(read_png(local.server.atelier.store.get(image.file_hash))[0])
 
 
+@pytest.mark.also_postgresql
 def test_a_new_project_starts_from_a_locked_recipe_and_checks_its_hero_again(
     local: LocalSlack,
 ) -> None:

@@ -35,6 +35,7 @@ def pack_in_thread(local: LocalSlack, thread: str, after: int = 0) -> tuple[dict
     return posted, local.standin.ws.files[shared["id"]]["data"]
 
 
+@pytest.mark.also_postgresql
 def test_ship_posts_one_zip_of_the_cleared_finals_and_their_record(
     local: LocalSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,6 +31,9 @@ from tests.workbench import (
     to_volume,
 )
 
+# Claims, leases and concurrent requests: on PostgreSQL as well.
+pytestmark = pytest.mark.also_postgresql
+
 ALT = "A courier on a red bike at dawn."
 OTHER = "C0OTHER"
 
