@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(if $(wildcard $(TORCH_FIND_LINKS)),--find-links $(TORCH_FIND_LINKS)) "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e ".[runner,dev]"
+	$(BIN)/pip install -q -e ".[runner,s3,dev]"
 	# CLIP's BPE merges for single-file SD checkpoints; only that file is read (no torchvision).
 	$(BIN)/pip install -q --no-deps "open_clip_torch>=2.20"
 	touch $(STAMP)

@@ -237,7 +237,7 @@ class LocalProcesses(SlackWatch):
     def __init__(
         self,
         database_url: str,
-        image_store: Path,
+        image_store: Path | str,
         users: dict[str, str],
         log_dir: Path,
         *,
@@ -279,11 +279,22 @@ class LocalProcesses(SlackWatch):
         self.logs.append(handle)
         return handle
 
-    def start_runner(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start_runner(
+        self,
+        name: str,
+        *args: str,
+        cwd: Path | None = None,
+        settings: Mapping[str, str] | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """An `atelier runner`; `cwd` and `settings` make it a host of its own (its own folder,
+        model cache), sharing only the database and the image store with the others."""
         output = self._log(name)
+        if cwd is not None:
+            cwd.mkdir(parents=True, exist_ok=True)
         runner = subprocess.Popen(
             [sys.executable, "-m", "bot", "runner", "--worker-id", name, *args],
-            env=self.env,
+            env={**self.env, **(settings or {})},
+            cwd=cwd,
             stdout=output,
             stderr=output,
         )
