@@ -116,10 +116,12 @@ class SlackStandIn:
             def do_POST(self) -> None:  # noqa: N802
                 standin._serve_post(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
+        server = self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server.daemon_threads = True
         threading.Thread(
-            target=self._server.serve_forever, daemon=True, name="slack-standin"
+            target=lambda: server.serve_forever(poll_interval=0.05),  # quick to stop
+            daemon=True,
+            name="slack-standin",
         ).start()
         return self.api_url
 
