@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -158,6 +159,8 @@ class Image(Base):
     __table_args__ = (
         UniqueConstraint("job_id", "job_index"),
         UniqueConstraint("project_id", "number"),
+        # Metrics and the digest count a channel's images in a window: its projects' rows by date.
+        Index("ix_images_project_created", "project_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -223,6 +226,7 @@ class GateReview(Base):
     """One pass of the review gate over one image."""
 
     __tablename__ = "gate_reviews"
+    __table_args__ = (Index("ix_gate_reviews_project_created", "project_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
