@@ -62,13 +62,15 @@ def _under_our_message(body: dict[str, Any], event: dict[str, Any]) -> bool:
 
 
 def _project_of(
-    atelier: Atelier, body: dict[str, Any], channel: str, thread: str
+    atelier: Atelier, body: dict[str, Any], event: dict[str, Any], channel: str, thread: str
 ) -> Project | None:
     """The thread's project. A reply can arrive between Slack's answer to the root post and
     the commit that records its thread; under Atelier's own message, wait that out briefly."""
     project = atelier.service.project_in_thread(channel, thread)
+    if project is not None or not _under_our_message(body, event):
+        return project
     deadline = time.monotonic() + ROOT_RECORDED_WITHIN
-    while project is None and _under_our_message(body, body.get("event") or {}):
+    while project is None:
         if time.monotonic() > deadline:
             return None  # a reply to another of Atelier's messages (a digest, a listing)
         time.sleep(0.2)
@@ -104,7 +106,7 @@ def thread_reply(event: dict[str, Any], body: dict[str, Any], context: dict[str,
         return
     atelier: Atelier = context["atelier"]
     channel, user, thread = event["channel"], event.get("user", ""), event["thread_ts"]
-    project = _project_of(atelier, body, channel, thread)
+    project = _project_of(atelier, body, event, channel, thread)
     if project is None:
         return
     try:

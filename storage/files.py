@@ -152,7 +152,8 @@ class ImageStore:
                 shutil.copyfileobj(reader, writer, PIECE)
             self.fs.mv(partial, path)
         except FAILURES as error:
-            self._discard(partial)
+            if self.renames:  # an object store never had a partial object to remove
+                self._discard(partial)
             raise self._failed("write to", error) from error
         return f"{self.root}/{folder}/{name}"
 

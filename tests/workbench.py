@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,12 @@ def transport() -> str:
 def local(db_url: str, tmp_path: Path, transport: str) -> Iterator[LocalSlack]:
     with LocalSlack(config_for(db_url, tmp_path), NAMES, transport=transport) as workbench:
         yield workbench
+
+
+def card(local: SlackWatch, user: str, contains: str) -> str:
+    """Everything the person sees of the newest ephemeral containing `contains`."""
+    whisper = local.ephemeral(user, contains)
+    return whisper["text"] + json.dumps(whisper.get("blocks") or [], ensure_ascii=False)
 
 
 def png(size: tuple[int, int] = (64, 64), colour: str = "white") -> bytes:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from bot.workbench import walk
 from bot.workbench.local import LocalSlack
 from storage.pngs import read_png
-from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, STRANGER, TEAM, start
-
-
-def card(local: LocalSlack, user: str, contains: str) -> str:
-    """Everything the person sees of the newest ephemeral containing `contains`."""
-    whisper = local.ephemeral(user, contains)
-    return whisper["text"] + json.dumps(whisper.get("blocks") or [], ensure_ascii=False)
+from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, STRANGER, TEAM, card, start
 
 
 def test_info_shows_what_made_an_image_to_anyone_who_asks(local: LocalSlack) -> None:

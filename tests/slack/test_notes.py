@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from bot.workbench.local import LocalSlack
-from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, start
-
-
-def card(local: LocalSlack, user: str, contains: str) -> str:
-    whisper = local.ephemeral(user, contains)
-    return whisper["text"] + json.dumps(whisper.get("blocks") or [], ensure_ascii=False)
+from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, card, start
 
 
 def sprinted(local: LocalSlack) -> str:
