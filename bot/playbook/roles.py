@@ -57,8 +57,8 @@ class May:
 # Who may take each decision, said once: each use-case class declares its own decisions in
 # `MAY`, beside the use cases that open them, and they are gathered here as the classes are
 # defined (plays.base.UseCases). The service's opener checks, audits and words the refusal from
-# this entry, and `help` shows it beside each verb (a verb names the key). Buttons, emoji and
-# shortcuts run the same use cases, so they are held to the same entry.
+# this entry, and `help` shows it beside each verb (a verb names the key). Buttons and emoji
+# run the same use cases, so they are held to the same entry.
 WHO_MAY: dict[str, May] = {}
 
 
