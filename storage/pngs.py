@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 from typing import Any
 
 import numpy as np
@@ -64,13 +65,15 @@ def to_png(image: Image.Image, params: dict[str, Any]) -> bytes:
 
     Contact sheets, masks and comparisons are not generations: A1111 readers would show their
     `parameters` as if they were, so they carry only the JSON (what they show, which tiles).
+    zlib's run-length strategy encodes in about half the time of the default for the same
+    size on generated pictures (flat, photographic and noise alike; #25's note has the figures).
     """
     info = PngImagePlugin.PngInfo()
     if "prompt" in params:
         info.add_text("parameters", a1111_parameters(params))
     info.add_text(RECIPE_CHUNK, json.dumps(params, sort_keys=True))
     buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="PNG", pnginfo=info)
+    image.convert("RGB").save(buffer, format="PNG", pnginfo=info, compress_type=zlib.Z_RLE)
     return buffer.getvalue()
 
 

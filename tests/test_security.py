@@ -18,7 +18,7 @@ from bot.runner.worker import Worker
 from bot.workbench.local import LocalSlack
 from storage.files import ImageStore, StoreError
 from storage.models import Job
-from tests.storage.test_queue import volume_job
+from tests.storage.test_queue import one_job, volume_job
 from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, png, to_volume
 
 LEAK = "(psycopg.errors.NumericValueOutOfRange) INSERT INTO images (seed) VALUES (2147483648)"
@@ -43,7 +43,7 @@ def test_an_unexpected_runner_error_reaches_the_thread_as_a_reference_only(
     with sessions.begin() as s:
         job_id = volume_job(s, project.id).id
     with caplog.at_level(logging.ERROR, logger="atelier.runner"):
-        Worker(sessions, store, lambda _m: Exploding()).run_once()  # type: ignore[arg-type,return-value]
+        one_job(Worker(sessions, store, lambda _m: Exploding()))  # type: ignore[arg-type,return-value]
     with sessions() as s:
         job = s.get(Job, job_id)
         assert job is not None and job.error is not None
@@ -187,7 +187,7 @@ def test_a_runner_loads_registered_names_only_and_says_so(
         job = volume_job(s, project.id)
         job.params = {**job.params, "settings": {**job.params["settings"], "model": "/etc"}}
         job_id = job.id
-    Worker(sessions, store, registered_backend({"tiny": "tiny"}, "cpu")).run_once()
+    one_job(Worker(sessions, store, registered_backend({"tiny": "tiny"}, "cpu")))
     with sessions() as s:
         failed = s.get(Job, job_id)
         assert failed is not None and failed.status == "failed"

@@ -6,14 +6,18 @@ upscales, variations) are in bot.runner.edits.
 Every kind follows the same discipline: skip what an earlier attempt already recorded (results
 are idempotent per job and image index), write PNGs before any transaction opens, record the
 rows only while this runner still holds the lease, and complete the job in the last step.
+Text to image, the kind that renders batch after batch, saves each batch on the worker's saving
+line (bot.runner.pipeline) while the next one renders.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from PIL import Image as PILImage
 from sqlalchemy import select
 
 from bot.imaging import pixel_diff
@@ -21,43 +25,79 @@ from bot.playbook.recipe import lora_tuples
 from bot.runner.backend import Backend, GenTask
 from bot.runner.edits import fix, upscale, vary
 from bot.runner.jobs import ClaimedJob, JobError, Pending, Released, Runner, Stored, gen_task
+from bot.runner.pipeline import JobSaves, Step
 from bot.runner.sheets import finish_with_sheet, job_of
 from storage import queue
 from storage.models import Image, Recipe
 
-Kind = Callable[[Runner, list[ClaimedJob], threading.Event], None]
+# A kind returns the step that finishes its jobs when that step should run on the saving line
+# after its batches (bot.runner.pipeline); the others finish before they return.
+Kind = Callable[[Runner, list[ClaimedJob], threading.Event], Step | None]
 
 
 # ---- text to image (sprints and volume batches, several jobs batched together) -----------
 
 
-def text_to_image(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None:
+def text_to_image(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> Step:
     # 1. What is still to make: every image of every claimed job not recorded yet.
     pending = _pending(w, claimed)
     jobs = {job.id: job for job in claimed}
     backend = w.backend_for(claimed[0].params["settings"]["model"])
     remaining = list(pending)
-    while remaining:
-        # 2. Stop cleanly if the lease was lost or the runner is shutting down.
-        w.check(lost)
-        if w.stop.is_set():
-            w.release(list(jobs))
-            raise Released()
-        # 3. Generate one batch and write its PNGs, outside any transaction.
-        chunk, remaining = remaining[: w.batch_size], remaining[w.batch_size :]
-        pictures = w.generate(backend, [item.task for item in chunk])
-        stored = [
-            w.write_png(picture, w.png_params(item.task, backend, style=item.extra.get("style")))
-            for item, picture in zip(chunk, pictures, strict=True)
-        ]
-        # 4. Record the rows and the progress in one short transaction.
-        _record_chunk(w, jobs, chunk, stored, backend)
-        # 5. Between batches, give the GPU to a more urgent job or another channel's turn.
-        if remaining:
-            w.maybe_yield(list(jobs))
-    # 6. A contact sheet per job, and the job is done.
-    for job_id in jobs:
-        finish_with_sheet(w, job_id, backend)
+    pictures: dict[tuple[int, int], PILImage.Image] = {}  # kept for the contact sheets
+    with w.line.job() as saves:
+        while remaining:
+            # 2. Stop if the lease was lost. Hand the jobs back if the runner is shutting down
+            #    or, between batches, another channel or a more urgent job is owed the device:
+            #    on the line, once what is rendered is saved, while the next job renders.
+            w.check(lost)
+            if w.stop.is_set() or (len(remaining) < len(pending) and w.owes_turn(list(jobs))):
+                return partial(_hand_back, w, list(jobs), saves)
+            # 3. Render one batch and hand it to the saving line; the next batch renders while
+            #    this one's PNGs are written and its rows committed.
+            chunk, remaining = remaining[: w.batch_size], remaining[w.batch_size :]
+            rendered = w.generate(backend, [item.task for item in chunk])
+            pictures.update(
+                ((item.job_id, item.index), picture)
+                for item, picture in zip(chunk, rendered, strict=True)
+            )
+            saves.submit(partial(_save_chunk, w, jobs, chunk, rendered, backend))
+    # 4. Last, on the line after the saves (the next job renders meanwhile): a contact sheet
+    #    per job, and the job is done.
+    return partial(_finish, w, list(jobs), backend, pictures, saves)
+
+
+def _hand_back(w: Runner, job_ids: list[int], saves: JobSaves) -> None:
+    saves.raise_failure()
+    w.release(job_ids)
+    raise Released()
+
+
+def _finish(
+    w: Runner,
+    job_ids: list[int],
+    backend: Backend,
+    pictures: dict[tuple[int, int], PILImage.Image],
+    saves: JobSaves,
+) -> None:
+    saves.raise_failure()
+    for job_id in job_ids:
+        finish_with_sheet(w, job_id, backend, pictures)
+
+
+def _save_chunk(
+    w: Runner,
+    jobs: dict[int, ClaimedJob],
+    chunk: list[Pending],
+    rendered: list[PILImage.Image],
+    backend: Backend,
+) -> None:
+    """On the saving line: the PNGs into the store first, then their rows in one transaction."""
+    stored = [
+        w.write_png(picture, w.png_params(item.task, backend, style=item.extra.get("style")))
+        for item, picture in zip(chunk, rendered, strict=True)
+    ]
+    _record_chunk(w, jobs, chunk, stored, backend)
 
 
 def _pending(w: Runner, claimed: list[ClaimedJob]) -> list[Pending]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from PIL import Image as PILImage
 from sqlalchemy import select
 
 from bot.imaging import Tile, contact_sheet
@@ -14,13 +16,24 @@ from storage.models import Image, Job
 from storage.pngs import to_png
 
 
-def finish_with_sheet(w: Runner, job_id: int, backend: Backend) -> None:
+def finish_with_sheet(
+    w: Runner,
+    job_id: int,
+    backend: Backend,
+    rendered: Mapping[tuple[int, int], PILImage.Image] | None = None,
+) -> None:
+    """`rendered` holds pictures this attempt made, by (job, index): only the others are read back."""
     with w.sessions.begin() as s:
         images = list(
             s.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index))
         )
+    held = rendered or {}
     tiles = [
-        Tile(w.load_png(image), image.number, image.style or image.slot_value or "")
+        Tile(
+            held.get((job_id, image.job_index or 0)) or w.load_png(image),
+            image.number,
+            image.style or image.slot_value or "",
+        )
         for image in images
     ]
     sheet = contact_sheet(tiles, by_label=any(image.style for image in images))

@@ -11,8 +11,9 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from contextlib import ExitStack, contextmanager
+from functools import partial
+from typing import Any, TypeVar
 
 from PIL import Image as PILImage
 from sqlalchemy import select
@@ -23,12 +24,14 @@ from bot.leases import renewing
 from bot.runner.backend import Backend, GenTask, OutOfMemory
 from bot.runner.jobs import ClaimedJob, JobError, LeaseLost, Released, Stored
 from bot.runner.kinds import KINDS
+from bot.runner.pipeline import SavingLine, Step
 from storage import prompt_log, queue
 from storage.files import ImageStore, StoreError
 from storage.models import Image, Job
 from storage.pngs import read_png, to_png
 
 log = logging.getLogger("atelier.runner")
+T = TypeVar("T")
 
 
 class Worker:
@@ -55,7 +58,8 @@ class Worker:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.stop = threading.Event()
-        self.holding: list[int] = []  # the jobs in hand, for a shutdown that cannot wait
+        self.holding: set[int] = set()  # the jobs in hand, for a shutdown that cannot wait
+        self.line = SavingLine()
 
     # ---- loop ---------------------------------------------------------------------------
 
@@ -70,62 +74,92 @@ class Worker:
                 worked = False
             if not worked:
                 self.stop.wait(self.poll_seconds)
+        self.line.settle()
         log.info("runner stopped", extra={"worker": self.worker_id})
 
     def run_once(self) -> bool:
-        """Claim and process one job (with batch companions); False when the queue is empty."""
+        """Claim and render one job (with batch companions); False once the queue is empty.
+
+        A job whose last step runs on the saving line is finished there while the next job
+        renders; an empty queue waits for the line, so after False every job taken is settled.
+        """
+        claimed = self._claim()
+        if not claimed:
+            self.line.settle()
+            return False
+        ids = [job.id for job in claimed]
+        self.holding.update(ids)
+        log.info("claimed", extra={"worker": self.worker_id, "jobs": ids, "kind": claimed[0].kind})
+        heartbeat = ExitStack()
+        lost = heartbeat.enter_context(self._heartbeat(ids))
+        finish = self._settle(ids, lambda: self._dispatch(claimed, lost))
+        if finish is None:
+            self._let_go(ids, heartbeat)
+        else:
+            self.line.submit(partial(self._finish, ids, finish, heartbeat))
+        return True
+
+    def _claim(self) -> list[ClaimedJob]:
         with self.sessions.begin() as s:
             job = queue.claim(s, self.worker_id, lease_seconds=self.lease_seconds)
             if job is None:
-                return False
+                return []
             jobs = [job]
             if job.kind == "volume":
                 jobs += queue.claim_companions(
                     s, job, self.worker_id, limit=7, lease_seconds=self.lease_seconds
                 )
-            claimed = [
+            return [
                 ClaimedJob(j.id, j.kind, dict(j.params), j.project_id, j.created_by) for j in jobs
             ]
-        ids = [job.id for job in claimed]
-        self.holding = ids
+
+    def _dispatch(self, claimed: list[ClaimedJob], lost: threading.Event) -> Step | None:
         kind = claimed[0].kind
-        log.info("claimed", extra={"worker": self.worker_id, "jobs": ids, "kind": kind})
-        with self._heartbeat(ids) as lost:
-            try:
-                if kind not in KINDS:
-                    raise JobError(f"unknown job kind {kind!r}")
-                KINDS[kind](self, claimed, lost)
-            except LeaseLost:
-                log.warning("lease lost; another runner has the job", extra={"jobs": ids})
-            except Released:
-                log.info("released", extra={"jobs": ids})
-            except JobError as error:
-                self._fail(ids, str(error), retryable=False)
-            except StoreError as error:
-                self._fail(
-                    ids,
-                    f"{error}. Check that the store is there and writable",
-                    retryable=True,
-                )
-            except Exception:
-                # The detail (SQL, parameters, paths) is for the log; the thread gets a reference.
-                reference = uuid.uuid4().hex[:8]
-                log.exception("job failed", extra={"jobs": ids, "reference": reference})
-                self._fail(
-                    ids,
-                    f"the runner hit an unexpected error (reference {reference}; the details are "
-                    "in the runner's log)",
-                    retryable=True,
-                )
-            finally:
-                self.holding = []
-        return True
+        if kind not in KINDS:
+            raise JobError(f"unknown job kind {kind!r}")
+        return KINDS[kind](self, claimed, lost)
+
+    def _finish(self, ids: list[int], finish: Step, heartbeat: ExitStack) -> None:
+        """On the saving line, after the job's batches: its last step, with the lease still held."""
+        try:
+            self._settle(ids, finish)
+        finally:
+            self._let_go(ids, heartbeat)
+
+    def _let_go(self, ids: list[int], heartbeat: ExitStack) -> None:
+        heartbeat.close()
+        self.holding.difference_update(ids)
+
+    def _settle(self, ids: list[int], work: Callable[[], T]) -> T | None:
+        """Run a job's work; whatever goes wrong becomes the job's outcome, never the loop's."""
+        try:
+            return work()
+        except LeaseLost:
+            log.warning("lease lost; another runner has the job", extra={"jobs": ids})
+        except Released:
+            log.info("released", extra={"jobs": ids})
+        except JobError as error:
+            self._fail(ids, str(error), retryable=False)
+        except StoreError as error:
+            self._fail(ids, f"{error}. Check that the store is there and writable", retryable=True)
+        except Exception:
+            # The detail (SQL, parameters, paths) is for the log; the thread gets a reference.
+            reference = uuid.uuid4().hex[:8]
+            log.exception("job failed", extra={"jobs": ids, "reference": reference})
+            self._fail(
+                ids,
+                f"the runner hit an unexpected error (reference {reference}; the details are "
+                "in the runner's log)",
+                retryable=True,
+            )
+        return None
 
     def hand_back(self) -> None:
         """Shutdown's deadline passed mid-chunk: the jobs go back as they were, at no try's cost."""
-        if self.holding:
-            self.release(self.holding)
-            log.warning("handed back at shutdown", extra={"jobs": self.holding})
+        held = sorted(self.holding)
+        if held:
+            self.release(held)
+            log.warning("handed back at shutdown", extra={"jobs": held})
 
     @contextmanager
     def _heartbeat(self, job_ids: list[int]) -> Iterator[threading.Event]:
@@ -262,14 +296,11 @@ class Worker:
             half = len(tasks) // 2
             return self.generate(backend, tasks[:half]) + self.generate(backend, tasks[half:])
 
-    def maybe_yield(self, job_ids: list[int]) -> None:
-        """Between batches, give the GPU to a more urgent job or another channel's turn."""
+    def owes_turn(self, job_ids: list[int]) -> bool:
+        """Between batches: is the GPU owed to a more urgent job or another channel's turn?"""
         with self.sessions.begin() as s:
             job = s.get(Job, job_ids[0])
-            owed = job is not None and queue.others_waiting(s, job)
-        if owed:
-            self.release(job_ids)
-            raise Released()
+            return job is not None and queue.others_waiting(s, job)
 
     def check(self, lost: threading.Event) -> None:
         if lost.is_set():

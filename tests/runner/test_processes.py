@@ -205,3 +205,53 @@ def test_four_runners_on_postgresql_do_every_job_exactly_once(pg_url: str, tmp_p
     assert len({job.claimed_at for job in jobs}) > 1
     engine.dispose()
     truncate_all(pg_url)
+
+
+def test_a_runner_killed_mid_pipeline_loses_and_reorders_nothing(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Killed while its saving line holds a stored PNG whose row is not written yet."""
+    engine = make_engine(pg_url)
+    migrate(engine)
+    sessions = make_sessions(engine)
+    project = PlaybookService(sessions).start_project("C1", "U1", "Art for spring.").project.id
+    (job_id,) = enqueue(sessions, project, images=16)
+    store = tmp_path / "images"
+    group = Runners(pg_url, store)
+    blocker = engine.connect()
+    try:
+        victim = group.start("victim", batch=2)
+        assert wait_for(lambda: progress(sessions, job_id) >= 2, 90)
+        # Hold inserts into images: the line's next commit waits with its PNGs already stored,
+        # and the render loop runs on until the line is full.
+        transaction = blocker.begin()
+        blocker.exec_driver_sql("LOCK TABLE images IN SHARE ROW EXCLUSIVE MODE")
+        recorded = progress(sessions, job_id)
+        assert wait_for(lambda: len(pngs(store)) > recorded, 30)
+        time.sleep(2)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        transaction.rollback()
+        assert progress(sessions, job_id) == recorded  # the stored PNG's row never committed
+        group.start("rescuer", batch=4)
+        assert wait_for(lambda: status(sessions, job_id) == "done", 120)
+    finally:
+        blocker.close()
+        group.stop_all()
+    with sessions() as s:
+        rows = s.scalars(
+            select(Image).where(Image.job_id == job_id).order_by(Image.job_index)
+        ).all()
+        job = s.get(Job, job_id)
+    assert [row.job_index for row in rows] == list(range(16))
+    assert [row.number for row in rows] == list(range(1, 17))  # in the job's order, no gaps
+    # The PNG stored before the kill is the one the rescuer made again (same seed, same bytes):
+    # one file per image and the contact sheet, nothing orphaned.
+    assert len(pngs(store)) == 16 + 1
+    assert job is not None and job.attempts == 1
+    engine.dispose()
+    truncate_all(pg_url)
+
+
+def pngs(store: Path) -> list[Path]:
+    return [path for path in store.rglob("*") if path.is_file()] if store.exists() else []

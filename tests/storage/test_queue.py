@@ -16,7 +16,7 @@ from bot.runner.backend import Backend, GenTask, OutOfMemory
 from bot.runner.diffusion import backend_for
 from bot.runner.worker import Worker
 from storage import queue
-from storage.files import ImageStore
+from storage.files import ImageStore, StoreError
 from storage.models import Image as ImageRow
 from storage.models import Job, utcnow
 
@@ -28,6 +28,12 @@ SETTINGS = {
     "width": 64,
     "height": 64,
 }
+
+
+def one_job(worker: Worker) -> None:
+    """Take one job and see it through: its last step may still be on the saving line."""
+    worker.run_once()
+    worker.line.settle()
 
 
 def volume_job(
@@ -221,11 +227,11 @@ def test_a_retried_job_never_duplicates_or_loses_an_image(
         worker_id="first",
         batch_size=2,
     )  # type: ignore[arg-type,return-value]
-    first.run_once()
+    one_job(first)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(ImageRow)) == 2
         assert s.get(Job, job_id).status == "queued"  # type: ignore[union-attr]
-    Worker(sessions, store, backend_for, worker_id="second", batch_size=4).run_once()
+    one_job(Worker(sessions, store, backend_for, worker_id="second", batch_size=4))
     with sessions() as s:
         rows = s.scalars(select(ImageRow).order_by(ImageRow.job_index)).all()
         job = s.get(Job, job_id)
@@ -252,7 +258,7 @@ def test_jobs_that_share_a_recipe_run_as_one_batch(
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-    Worker(sessions, store, lambda m: Counting(backend_for(m)), batch_size=6).run_once()  # type: ignore[arg-type,return-value]
+    one_job(Worker(sessions, store, lambda m: Counting(backend_for(m)), batch_size=6))  # type: ignore[arg-type,return-value]
     assert calls == [6]
     with sessions() as s:
         assert [s.get(Job, i).status for i in ids] == ["done"] * 3  # type: ignore[union-attr]
@@ -287,7 +293,7 @@ def test_out_of_memory_halves_the_batch_and_goes_on(
         job_id = volume_job(s, project_id, images=8).id
     fake = OomAbove(2)
     worker = Worker(sessions, store, lambda m: fake, batch_size=8)  # type: ignore[arg-type,return-value]
-    worker.run_once()
+    one_job(worker)
     with sessions() as s:
         assert s.get(Job, job_id).status == "done"  # type: ignore[union-attr]
         assert s.scalar(select(func.count()).select_from(ImageRow)) == 8
@@ -299,7 +305,7 @@ def test_out_of_memory_at_batch_one_fails_with_a_clear_error(
 ) -> None:
     with sessions.begin() as s:
         job_id = volume_job(s, project_id, images=2).id
-    Worker(sessions, store, lambda m: OomAbove(0), batch_size=2).run_once()  # type: ignore[arg-type,return-value]
+    one_job(Worker(sessions, store, lambda m: OomAbove(0), batch_size=2))  # type: ignore[arg-type,return-value]
     with sessions() as s:
         job = s.get(Job, job_id)
     assert job is not None and job.status == "failed"
@@ -312,15 +318,15 @@ def test_a_long_run_yields_to_a_more_urgent_job(
     with sessions.begin() as s:
         volume_id = volume_job(s, project_id, images=4, key="").id
     worker = Worker(sessions, store, backend_for, batch_size=2)
-    original = worker.maybe_yield
+    original = worker.owes_turn
 
-    def hero_arrives(job_ids: list[int]) -> None:
+    def hero_arrives(job_ids: list[int]) -> bool:
         with sessions.begin() as s:
             volume_job(s, project_id, kind="hero", key="")
-        original(job_ids)
+        return original(job_ids)
 
-    worker.maybe_yield = hero_arrives  # type: ignore[method-assign]
-    worker.run_once()
+    worker.owes_turn = hero_arrives  # type: ignore[method-assign]
+    one_job(worker)
     with sessions() as s:
         job = s.get(Job, volume_id)
         assert (
@@ -341,7 +347,7 @@ def test_an_unwritable_store_fails_the_job_clearly_and_it_retries(
     blocked.write_text("a file where the store's folder should be")
     with sessions.begin() as s:
         job_id = volume_job(s, project_id).id
-    Worker(sessions, ImageStore(str(blocked)), backend_for).run_once()
+    one_job(Worker(sessions, ImageStore(str(blocked)), backend_for))
     with sessions() as s:
         job = s.get(Job, job_id)
         assert (
@@ -351,6 +357,38 @@ def test_an_unwritable_store_fails_the_job_clearly_and_it_retries(
         )
     with sessions.begin() as s:
         s.get(Job, job_id).not_before = None  # type: ignore[union-attr]
-    Worker(sessions, ImageStore(str(tmp_path / "fine")), backend_for).run_once()
+    one_job(Worker(sessions, ImageStore(str(tmp_path / "fine")), backend_for))
     with sessions() as s:
         assert s.get(Job, job_id).status == "done"  # type: ignore[union-attr]
+
+
+def test_a_batch_that_fails_to_save_stops_its_job_there_and_the_retry_keeps_the_order(
+    sessions: sessionmaker[Session], store: ImageStore, project_id: int
+) -> None:
+    """The render runs ahead of the saving line; a batch after the failed one is never saved."""
+
+    class FailingOnce(ImageStore):
+        puts = 0
+
+        def put(self, data: bytes) -> str:
+            FailingOnce.puts += 1
+            if FailingOnce.puts == 3:  # the first image of the second batch
+                raise StoreError("cannot write to the image store /x: disk full")
+            return super().put(data)
+
+    with sessions.begin() as s:
+        job_id = volume_job(s, project_id, images=8).id
+    one_job(Worker(sessions, FailingOnce(store.root), backend_for, batch_size=2))
+    with sessions() as s:
+        job = s.get(Job, job_id)
+        rows = s.scalars(select(ImageRow.job_index).where(ImageRow.job_id == job_id)).all()
+    assert job is not None and job.status == "queued" and "disk full" in (job.error or "")
+    assert sorted(rows) == [0, 1]
+    with sessions.begin() as s:
+        s.get(Job, job_id).not_before = None  # type: ignore[union-attr]
+    one_job(Worker(sessions, store, backend_for, batch_size=2))
+    with sessions() as s:
+        saved = s.scalars(
+            select(ImageRow).where(ImageRow.job_id == job_id).order_by(ImageRow.job_index)
+        ).all()
+    assert [row.number for row in saved] == list(range(1, 9))
