@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from storage.queries import MetricInputs
+from storage.metric_windows import MetricInputs
 
 
 @dataclass(frozen=True)

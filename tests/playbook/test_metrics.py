@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.playbook.service import PlaybookService
+from storage.metric_windows import MetricInputs, metric_inputs, metric_inputs_by_window
 from tests.fixtures import T0
 
 
@@ -45,3 +48,32 @@ def test_empty_window_says_not_available(service: PlaybookService, fixture_proje
     )
     assert [m.formatted() for m in metrics] == ["no data yet"] * 5
     assert [m.count for m in metrics] == [0] * 5
+
+
+def test_windows_read_together_count_as_each_window_read_alone(
+    sessions: sessionmaker[Session], fixture_projects: None
+) -> None:
+    """The digest reads ten windows in one pass; overlapping and nested ones count the same."""
+    day, hour = timedelta(days=1), timedelta(hours=1)
+    windows = [
+        (T0 - 8 * day, T0 + day),  # holds B's week-old image
+        (T0 - day, T0 + day),
+        (T0 - 8 * day, T0 - 6 * day),
+        (T0 + 2 * hour, T0 + 4 * hour),  # B's hero only (A's is at 5 h)
+        (T0 + 30 * day, T0 + 31 * day),  # nothing
+    ]
+    with sessions() as s:
+        together = metric_inputs_by_window(s, windows, channel_id="C1")
+        alone = [metric_inputs(s, since=a, until=b, channel_id="C1") for a, b in windows]
+    assert [_sorted(inputs) for inputs in together] == [_sorted(inputs) for inputs in alone]
+    assert (together[0].generated, together[1].generated, together[2].generated) == (10, 9, 1)
+    assert together[3].hero_durations == [timedelta(hours=2)]
+    assert together[4] == MetricInputs(0, 0, 0, [], 0, 0, [])
+
+
+def _sorted(inputs: MetricInputs) -> MetricInputs:
+    return replace(
+        inputs,
+        lineage_sizes=sorted(inputs.lineage_sizes),
+        hero_durations=sorted(inputs.hero_durations),
+    )

@@ -16,6 +16,7 @@ from bot.playbook.plays.base import UseCases, notice
 from bot.playbook.plays.lock_in import card_of
 from bot.playbook.sequence import PlayStatus
 from storage import outbox, queries
+from storage.metric_windows import metric_inputs, metric_inputs_by_window
 from storage.models import (
     AuditEntry,
     ChannelSettings,
@@ -53,7 +54,7 @@ class ReportingUseCases(UseCases):
         project_id: int | None = None,
     ) -> list[Metric]:
         with self._tx() as s:
-            inputs = queries.metric_inputs(
+            inputs = metric_inputs(
                 s, since=since, until=until, channel_id=channel_id, project_id=project_id
             )
             return all_metrics(inputs)
@@ -137,23 +138,18 @@ class ReportingUseCases(UseCases):
     ) -> DigestData:
         """What a channel's daily digest reports: metrics, movement, pauses and the weekly trend."""
         window = timedelta(days=days)
+        weeks_back = [now - timedelta(weeks=week) for week in range(weeks, -1, -1)]
+        windows = [(now - window, now), (now - 2 * window, now - window)]
+        windows += list(zip(weeks_back, weeks_back[1:], strict=False))
         with self._tx() as s:
-            current = all_metrics(
-                queries.metric_inputs(s, since=now - window, until=now, channel_id=channel_id)
+            current, previous, *weekly = (
+                all_metrics(inputs)
+                for inputs in metric_inputs_by_window(s, windows, channel_id=channel_id)
             )
-            previous = all_metrics(
-                queries.metric_inputs(
-                    s, since=now - 2 * window, until=now - window, channel_id=channel_id
-                )
-            )
-            trend = []
-            for week in range(weeks, 0, -1):
-                start = now - timedelta(weeks=week)
-                inputs = queries.metric_inputs(
-                    s, since=start, until=start + timedelta(weeks=1), channel_id=channel_id
-                )
-                keep, _, rework, *_ = all_metrics(inputs)
-                trend.append((start + timedelta(weeks=1), keep.value, rework.value))
+            trend = [
+                (until, keep.value, rework.value)
+                for (_, until), (keep, _, rework, *_) in zip(windows[2:], weekly, strict=True)
+            ]
             moved_rows = s.execute(
                 select(AuditEntry.project_id, func.count(AuditEntry.id))
                 .where(
