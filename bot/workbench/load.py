@@ -28,10 +28,17 @@ KINDS = ("command", "reply", "click")
 
 @dataclass
 class Busy:
-    """The project the load acts on, at its volume stage with the runner working through batches."""
+    """The projects the load acts on: the first at its volume stage, its batches keeping the
+    runners busy; the others just started, one a channel, so the load spreads over channels."""
 
     thread: str
     batch: str
+    others: list[tuple[str, str]] = field(default_factory=list)  # (channel, thread)
+
+    def place(self, n: int) -> tuple[str, str]:
+        """The channel and thread the n-th request goes to, round the channels."""
+        places = [(CHANNEL, self.thread), *self.others]
+        return places[n % len(places)]
 
 
 @dataclass
@@ -85,34 +92,40 @@ class Report:
         return out
 
 
-def prepare(stack: SlackWatch, volume_runs: int = 10) -> Busy:
-    """Take a project to its volume stage and queue enough batches to keep the runner busy."""
+def prepare(stack: SlackWatch, volume_runs: int = 10, channels: int = 1) -> Busy:
+    """Start a project in each of `channels - 1` channels; then take one to its volume stage
+    and queue `volume_runs` runs of 200 images, last, so the runners are busy when load starts."""
+    others = []
+    for n in range(1, channels):
+        team = Team(f"{CHANNEL}{n:03d}", DIRECTOR, OPERATOR, REVIEWER)
+        others.append((team.channel, walk.start(stack, team, f"Campaign in channel {n}.")))
     slack = stack.standin
     thread, batch, numbers = walk.to_volume(
         stack, TEAM, "Posters for the spring launch, warm and hopeful."
     )
-    slack.command(DIRECTOR, CHANNEL, "settings queue-limit 5000")
-    stack.ephemeral(DIRECTOR, "queue limit 5000")
+    slack.command(DIRECTOR, CHANNEL, "settings queue-limit 10000")
+    stack.ephemeral(DIRECTOR, "queue limit 10000")
     slack.set_state(CHANNEL, batch, "keep_0", [str(numbers[0])])
     values = "; ".join(f"bike {n}" for n in range(20))
     for _ in range(volume_runs):
         slack.say(OPERATOR, CHANNEL, f"volume {values} x10", thread_ts=thread)
-    return Busy(thread, batch)
+    return Busy(thread, batch, others)
 
 
 def _send_one(stack: SlackWatch, busy: Busy, kind: str, n: int) -> int:
     """Deliver one signed request; returns the HTTP status the app answered."""
     slack = stack.standin
+    channel, thread = busy.place(n)
     if kind == "command":
         return slack.command(
-            DIRECTOR, CHANNEL, f"new Campaign {n}: posters for the spring launch."
+            DIRECTOR, channel, f"new Campaign {n}: posters for the spring launch."
         ).status
     if kind == "reply":
         return slack.say(
             DIRECTOR,
-            CHANNEL,
+            channel,
             f"intent Spring launch take {n}: warm and hopeful posters.",
-            thread_ts=busy.thread,
+            thread_ts=thread,
         )[1].status
     return slack.press(OPERATOR, CHANNEL, busy.batch, "batch_save").status
 
