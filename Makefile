@@ -60,6 +60,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/runner_overhead.py
 	$(BIN)/python bench/digest_query.py
+	$(BIN)/python bench/queue_fairness.py
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/crash_recovery.py
 

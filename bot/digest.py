@@ -58,7 +58,8 @@ def text(data: DigestData) -> str:
     """The digest as plain text (`atelier digest --dry-run` prints this)."""
     lines = [
         f"Atelier digest for {data.channel_id} — {data.now:%A %d %B %Y}",
-        f"Metrics, last {data.days} days (previous {data.days} in brackets):",
+        f"Metrics, last {data.days} days (previous {data.days} in brackets); "
+        f"GPU time {data.gpu.minutes:.1f} min ({data.gpu_before.minutes:.1f}):",
     ]
     for now, before in zip(data.current, data.previous, strict=True):
         lines.append(f"  {now.name}: {now.formatted()} ({before.formatted()}), {now.basis()}")
@@ -93,7 +94,11 @@ def _moved(project: Any, actions: int, done: Sequence[str]) -> str:
 
 def digest_blocks(data: DigestData) -> list[dict[str, Any]]:
     out = blocks.metrics_blocks(
-        f"Daily digest — {data.now:%a %d %b}", data.current, data.previous, data.days
+        f"Daily digest — {data.now:%a %d %b}",
+        data.current,
+        data.previous,
+        data.days,
+        (data.gpu, data.gpu_before),
     )
     moved = "\n".join(
         capped([f"• {blocks.escape(_moved(p, n, done))}" for p, n, done in data.moved], MOVED_LINES)

@@ -90,5 +90,7 @@ def _readme(record: ShipRecord) -> str:
         "finals.csv    number, file, alt text, who cleared it and when, the checklist\n"
         "recipes.json  the recipe card(s)\n"
         "gate.json     every pass of the review gate, send-backs included\n"
-        "audit.json    every decision, by whom and in which hat\n"
+        "audit.json    every decision, by whom and in which hat\n\n"
+        f"GPU time: {record.gpu_seconds / 60:.1f} minutes of rendering on the runners, every "
+        "image of the project counted (candidates, repairs and re-checks too)\n"
     )

@@ -58,7 +58,12 @@ def settings(call: Call) -> Reply:
     return Reply(
         f"Channel settings{' saved' if changes else ''}: Director {m(current.director)}, Operator {m(current.operator)}, "
         f"Reviewer {m(current.reviewer)}, iteration budget {current.iteration_budget}, review cool-off {current.review_cooloff_minutes} min, "
-        f"model `{blocks.escape(current.model)}`, queue limit {current.queue_limit_per_user} images per person."
+        f"model `{blocks.escape(current.model)}`, queue limit {current.queue_limit_per_user} images per person, "
+        + (
+            f"GPU time capped at {current.gpu_minutes_weekly} minutes a week."
+            if current.gpu_minutes_weekly
+            else "no cap on GPU time (`settings gpu-minutes N` sets one)."
+        )
     )
 
 
@@ -85,7 +90,9 @@ def status(call: Call) -> Reply | None:
 def one_status(call: Call) -> Reply:
     standing = call.service.standing(call.project_id)
     project = standing.project
-    jobs = [j for j in call.service.jobs(project.channel_id) if j.project_id == project.id]
+    jobs = [
+        pair for pair in call.service.jobs(project.channel_id) if pair[0].project_id == project.id
+    ]
     return Reply(
         f"Project {project.id}",
         blocks.status_blocks(project, standing.plays, standing.step, jobs),
@@ -128,8 +135,12 @@ def metrics(call: Call) -> Reply:
     where = scopes[scope]
     current = call.service.metrics(since=now - window, until=now, **where)
     previous = call.service.metrics(since=now - 2 * window, until=now - window, **where)
+    gpu = (
+        call.service.gpu_time(since=now - window, until=now, **where),
+        call.service.gpu_time(since=now - 2 * window, until=now - window, **where),
+    )
     title = {"project": f"Project {project.id}", "channel": "This channel", "team": "The team"}
-    shown = blocks.metrics_blocks(title[scope], current, previous, days)
+    shown = blocks.metrics_blocks(title[scope], current, previous, days, gpu)
     if scope == "project":
         shown.append(blocks.keepers_block(*call.service.keepers(project.id)))
     return Reply(f"{title[scope]} metrics", shown)
@@ -143,10 +154,12 @@ def metric_meanings() -> str:
 
 
 def queue(call: Call) -> Reply:
-    """Jobs waiting and running, and any message Slack refused for good (with its reason)."""
-    jobs = call.service.jobs(call.channel)
+    """Every job waiting and running, in every channel, with its place and time; then this
+    channel's messages Slack refused for good (with the reason)."""
     lines = [
-        f"job {job.id} (project {job.project_id}): {blocks.progress_text(job)}" for job in jobs
+        f"<#{job.channel_id}> job {job.id} (project {job.project_id}): "
+        + blocks.progress_text(job, ahead)
+        for job, ahead in call.service.jobs()
     ]
     retrying = call.atelier.index.retrying(call.channel)
     if retrying:

@@ -288,7 +288,7 @@ VERBS: dict[str, Verb] = {
         group=ANY_TIME,
     ),
     "queue": Verb(
-        "`queue` — jobs waiting and running in this channel",
+        "`queue` — every job waiting and running, in every channel: its place in line and when it should be done",
         common.nothing("queue"),
         answers.queue,
         group=ANY_TIME,
@@ -301,7 +301,7 @@ VERBS: dict[str, Verb] = {
         group=ANY_TIME,
     ),
     "settings": Verb(
-        "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",
+        "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gpu-minutes N|off] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",
         projects.settings,
         answers.settings,
         needs_project=False,

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import ATTEMPT_KINDS, GENERATION_KINDS, GateReview, Image, Project, Ranking
+from storage.models import GateReview, Image, Project, Ranking
+from storage.states import ATTEMPT_KINDS, GENERATION_KINDS
 
 # Keep rate's images: volume renders at keep/cull (re-rolls and variations of them too).
 VOLUME_ATTEMPTS = ("txt2img", "img2img")

@@ -36,12 +36,6 @@ from storage.states import (
 
 __all__ = ["Base", "utcnow"]
 
-# Image kinds that are attempts at an image; upscales, reproducibility renders and editor
-# uploads are not, so they count neither toward keep rate, iterations nor the budget.
-ATTEMPT_KINDS = ("txt2img", "img2img", "inpaint")
-# Everything the runner rendered: what "iterations per final" divides by the finals cleared.
-GENERATION_KINDS = (*ATTEMPT_KINDS, "upscale", "repro")
-
 
 class ChannelSettings(Base):
     """Per-channel defaults a new project inherits."""
@@ -61,6 +55,7 @@ class ChannelSettings(Base):
     model: Mapped[str] = mapped_column(String(200), default="tiny")
     repro_tolerance: Mapped[float] = mapped_column(Float, default=1.0)
     repro_max_tolerance: Mapped[float] = mapped_column(Float, default=16.0)
+    gpu_minutes_weekly: Mapped[int | None] = mapped_column(Integer)  # None: no cap
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -275,6 +270,9 @@ class Job(Base):
     claimed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     applied_at: Mapped[datetime | None]
+    # Seconds its renders kept a runner's device busy, over every attempt, and that device.
+    gpu_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    device: Mapped[str | None] = mapped_column(String(64))
 
     project: Mapped[Project | None] = relationship()
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.metric_windows import VOLUME_ATTEMPTS
-from storage.models import ATTEMPT_KINDS, Image, Job, Ranking
+from storage.models import Image, Job, Ranking
+from storage.states import ATTEMPT_KINDS
 
 
 def lineage_attempts(session: Session, root_id: int) -> int:

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session, aliased
 from storage.models import Image, Job, utcnow
 from storage.states import JobStatus
 
-# Hero renders and repairs first, then sprints, then volume work.
-PRIORITY = {"hero": 0, "fix": 0, "sprint": 1, "vary": 1, "volume": 2, "upscale": 2}
+# Hero checks and repairs (one image each, someone waiting on it) first; all other work takes
+# turns: across channels, then across people within a channel (`claim`), a batch at a time
+# (the runner hands a job back between batches when someone else is owed a turn).
+PRIORITY = {"hero": 0, "fix": 0, "sprint": 1, "vary": 1, "volume": 1, "upscale": 1}
 BACKOFF_SECONDS = 5.0
 
 
@@ -54,22 +56,11 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 def claim(
     session: Session, worker: str, *, now: datetime | None = None, lease_seconds: float = 60.0
 ) -> Job | None:
-    """Claim the next job: priority first, then the channel served longest ago (fairness)."""
+    """Claim the next job: priority first, then the channel served longest ago, then within
+    it the person served longest ago, then the oldest (`fair_order`)."""
     now = now or utcnow()
-    other = aliased(Job)
-    last_served = (
-        select(func.max(other.claimed_at))
-        .where(other.channel_id == Job.channel_id)
-        .correlate(Job)
-        .scalar_subquery()
-    )
     while True:
-        stmt = (
-            select(Job)
-            .where(_claimable(now))
-            .order_by(Job.priority, last_served.asc().nulls_first(), Job.id)
-            .limit(1)
-        )
+        stmt = select(Job).where(_claimable(now)).order_by(*fair_order()).limit(1)
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=Job)
         job = session.scalars(stmt).first()
@@ -79,6 +70,29 @@ def claim(
         session.flush()
         if taken:
             return job
+
+
+def fair_order() -> list[Any]:
+    """The queue's order: priority, channel's turn, person's turn in the channel, age."""
+    other = aliased(Job)
+    channel_served = (
+        select(func.max(other.claimed_at))
+        .where(other.channel_id == Job.channel_id)
+        .correlate(Job)
+        .scalar_subquery()
+    )
+    person_served = (
+        select(func.max(other.claimed_at))
+        .where(other.channel_id == Job.channel_id, other.created_by == Job.created_by)
+        .correlate(Job)
+        .scalar_subquery()
+    )
+    return [
+        Job.priority,
+        channel_served.asc().nulls_first(),
+        person_served.asc().nulls_first(),
+        Job.id,
+    ]
 
 
 def _take(session: Session, job: Job, worker: str, now: datetime, lease_seconds: float) -> bool:
@@ -201,7 +215,8 @@ def cancel(session: Session, job: Job) -> None:
 
 
 def others_waiting(session: Session, job: Job, *, now: datetime | None = None) -> bool:
-    """Is anyone else owed a turn: a more urgent job, or another channel's job as urgent?"""
+    """Is anyone else owed a turn: a more urgent job, or another channel's or person's as
+    urgent? (A job of the same person in the same channel waits its turn behind this one.)"""
     now = now or utcnow()
     stmt = (
         select(Job.id)
@@ -209,7 +224,10 @@ def others_waiting(session: Session, job: Job, *, now: datetime | None = None) -
         .where(
             or_(
                 Job.priority < job.priority,
-                and_(Job.priority == job.priority, Job.channel_id != job.channel_id),
+                and_(
+                    Job.priority == job.priority,
+                    or_(Job.channel_id != job.channel_id, Job.created_by != job.created_by),
+                ),
             )
         )
         .limit(1)

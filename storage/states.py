@@ -72,6 +72,13 @@ class ImageKind(StrEnum):
     EDITOR = "editor"
 
 
+# Image kinds that are attempts at an image; upscales, reproducibility renders and editor
+# uploads are not, so they count neither toward keep rate, iterations nor the budget.
+ATTEMPT_KINDS = ("txt2img", "img2img", "inpaint")
+# Everything the runner rendered: what "iterations per final" divides by the finals cleared.
+GENERATION_KINDS = (*ATTEMPT_KINDS, "upscale", "repro")
+
+
 class JobKind(StrEnum):
     SPRINT = "sprint"
     HERO = "hero"

@@ -47,6 +47,10 @@ class QueueLimit(PlaybookError):
     pass
 
 
+class GpuCapReached(PlaybookError):
+    """The channel's weekly GPU minutes would be passed."""
+
+
 class AlreadyDone(PlaybookError):
     """Asked again for what is already there (the same ship pack)."""
 

@@ -56,6 +56,9 @@ class DiffusersBackend:
         self.model_id = ref.model_id
         self.model_hash = models.weights_hash(ref.path)
         self.device = pick_device(device)
+        self.device_name = (
+            torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
+        )
         self.dtype = pick_dtype(self.device)
         self.base: Any = (
             models.load_single_file(ref.path, ref.family or "sd15", self.dtype)

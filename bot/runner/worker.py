@@ -24,6 +24,7 @@ from bot.leases import renewing
 from bot.runner.backend import Backend, GenTask, OutOfMemory
 from bot.runner.jobs import ClaimedJob, JobError, LeaseLost, Released, Stored
 from bot.runner.kinds import KINDS
+from bot.runner.metering import Meter
 from bot.runner.pipeline import SavingLine, Step
 from storage import prompt_log, queue
 from storage.files import ImageStore, StoreError
@@ -50,6 +51,7 @@ class Worker:
     ) -> None:
         self.sessions = sessions
         self.store = store
+        self.models = backend_for  # the kinds get it metered: self.backend_for, per claim
         self.backend_for = backend_for
         self.worker_id = (
             worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -92,7 +94,11 @@ class Worker:
         log.info("claimed", extra={"worker": self.worker_id, "jobs": ids, "kind": claimed[0].kind})
         heartbeat = ExitStack()
         lost = heartbeat.enter_context(self._heartbeat(ids))
+        meter = Meter()
+        self.backend_for = meter.metered(self.models)
         finish = self._settle(ids, lambda: self._dispatch(claimed, lost))
+        with self.sessions.begin() as s:
+            meter.charge(s, ids)  # whatever the outcome, the renders were made
         if finish is None:
             self._let_go(ids, heartbeat)
         else:

@@ -13,7 +13,9 @@ from bot.playbook.metrics import Metric
 from bot.playbook.next_step import Step
 from bot.playbook.roles import Role
 from bot.playbook.sequence import PLAYS
+from storage.gpu_time import GpuTime
 from storage.pngs import a1111_sampler
+from storage.queue_forecast import Forecast
 
 if TYPE_CHECKING:
     from storage.models import Job, PlayRun, Project, Recipe
@@ -163,19 +165,46 @@ def job_label(job: Job) -> str:
     return f"{JOB_LABEL.get(job.kind, job.kind)}{of} by {mention(job.created_by)}"
 
 
-def progress_text(job: Job) -> str:
+def progress_text(job: Job, ahead: Forecast | None = None) -> str:
+    """A job's progress, and where it stands: its place in line and when it should be done."""
     label = job_label(job)
-    if job.status == "queued" and job.progress_done == 0:
-        return (
-            f":hourglass_flowing_sand: {label}: queued (job {job.id}, {job.progress_total} images)"
-        )
     if job.status in ("queued", "running"):
-        return f":hourglass_flowing_sand: {label}: {job.progress_done}/{job.progress_total}"
+        where = _where(job, ahead)
+        if job.status == "queued" and job.progress_done == 0:
+            return f":hourglass_flowing_sand: {label}: queued{where} (job {job.id}, {job.progress_total} images)"
+        return f":hourglass_flowing_sand: {label}: {job.progress_done}/{job.progress_total}{where}"
     if job.status == "done":
         return f":white_check_mark: {label}: {job.progress_total}/{job.progress_total} done"
     if job.status == "cancelled":
         return f":no_entry_sign: {label}: cancelled at {job.progress_done}/{job.progress_total}"
     return f":warning: {label}: failed — {job.error}"
+
+
+def progress_shown(job: Job, ahead: Forecast | None) -> int:
+    """What a progress message shows, as one number: it is edited when this changes (images
+    done, or the place in line), not for every second its time estimate moves."""
+    return job.progress_done * 1000 + min(999, ahead.position if ahead else 0)
+
+
+def _where(job: Job, ahead: Forecast | None) -> str:
+    if ahead is None:
+        return ""
+    place = f", {_ordinal(ahead.position)} in line" if ahead.position else ""
+    if ahead.done_in is None:
+        return place + (", no time estimate yet" if ahead.position else "")
+    return f"{place}, done in {_duration(ahead.done_in)}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    return f"about {minutes} min" if minutes < 60 else f"about {minutes // 60} h {minutes % 60} min"
 
 
 # ---- play 1: moodboard and ranking -----------------------------------------------------------
@@ -232,8 +261,13 @@ def recipe_card(recipe: Recipe) -> list[Block]:
 
 
 def metrics_blocks(
-    title: str, current: Sequence[Metric], previous: Sequence[Metric], days: int
+    title: str,
+    current: Sequence[Metric],
+    previous: Sequence[Metric],
+    days: int,
+    gpu: tuple[GpuTime, GpuTime] | None = None,
 ) -> list[Block]:
+    """The metrics against the window before; with `gpu` (now, before), the GPU time too."""
     lines = []
     for now, before in zip(current, previous, strict=True):
         trend = ""
@@ -247,11 +281,24 @@ def metrics_blocks(
                 "" if good is None else " (good)" if good else " (watch)"
             )
         lines.append(f"*{now.name}:* {now.formatted()}{trend} — {now.basis()}")
+    if gpu is not None:
+        lines.append(gpu_line(*gpu))
     return [
         section(f":bar_chart: *{title}* — last {days} days vs the {days} before"),
         section("\n".join(lines)),
         context("What each number means: `help metrics`."),
     ]
+
+
+def gpu_line(now: GpuTime, before: GpuTime, people: int = 5) -> str:
+    """GPU minutes against the window before, and the people whose work used them, most first."""
+    ranked = sorted(now.by_person.items(), key=lambda item: -item[1])
+    shown = [f"{mention(person)} {seconds / 60:.1f}" for person, seconds in ranked[:people]]
+    if len(ranked) > people:
+        shown.append(f"{len(ranked) - people} more")
+    return f"*GPU time:* {now.minutes:.1f} min (the {before.minutes:.1f} before)" + (
+        f" — {', '.join(shown)}" if shown else ""
+    )
 
 
 def keepers_block(styles: Sequence[PromptKeepers], slots: Sequence[PromptKeepers]) -> Block:
@@ -278,9 +325,14 @@ def keepers_block(styles: Sequence[PromptKeepers], slots: Sequence[PromptKeepers
 
 
 def status_blocks(
-    project: Project, plays: Sequence[PlayRun], step: Step, jobs: Sequence[Job]
+    project: Project,
+    plays: Sequence[PlayRun],
+    step: Step,
+    jobs: Sequence[tuple[Job, Forecast]],
 ) -> list[Block]:
     _, blocks = project_root(project, plays, step)
     if jobs:
-        blocks.append(section("*Queue*\n" + "\n".join(progress_text(job) for job in jobs)))
+        blocks.append(
+            section("*Queue*\n" + "\n".join(progress_text(job, ahead) for job, ahead in jobs))
+        )
     return blocks

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.leases import renewing
 from bot.playbook import notices as N
 from bot.playbook.service import PlaybookService
+from bot.slack import blocks
 from bot.slack.index import MessageIndex
 from bot.slack.posts import RENDERERS, NotReady
 from storage import outbox
@@ -94,9 +95,12 @@ class Dispatcher:
         return self.drain()
 
     def _queue_progress(self) -> None:
+        """A progress message per active job, edited when its images or its place change."""
+        ahead = self.service.forecast()
         for job in self.service.active_jobs():
+            state = blocks.progress_shown(job, ahead.get(job.id))
             shown = self.index.progress_message(job.id)
-            if shown is None or shown.shown != job.progress_done:
+            if shown is None or shown.shown != state:
                 with self.sessions.begin() as s:
                     outbox.add(
                         s,
@@ -104,7 +108,7 @@ class Dispatcher:
                         project_id=job.project_id,
                         kind="progress",
                         payload={"job_id": job.id},
-                        dedupe_key=f"progress:{job.id}:{job.progress_done}",
+                        dedupe_key=f"progress:{job.id}:{state}",
                     )
 
     def drain(self, limit: int = 20, *, bulky: bool = False) -> int:

@@ -94,7 +94,8 @@ def progress(d: Sender, message: OutboxMessage, project: Project | None) -> dict
     job_id = message.payload["job_id"]
     job = d.service.job(job_id)
     assert job is not None
-    text = blocks.progress_text(job)
+    ahead = d.service.forecast().get(job_id)
+    text = blocks.progress_text(job, ahead)
     shown = d.index.progress_message(job_id)
     if shown is None:
         ts = d.chat_post(
@@ -110,11 +111,11 @@ def progress(d: Sender, message: OutboxMessage, project: Project | None) -> dict
             "progress",
             project_id=project.id,
             job_id=job_id,
-            shown=job.progress_done,
+            shown=blocks.progress_shown(job, ahead),
         )
         return {"ts": ts}
     d.client.chat_update(channel=project.channel_id, ts=shown.ts, text=text)
-    d.index.mark_shown(shown.id, job.progress_done)
+    d.index.mark_shown(shown.id, blocks.progress_shown(job, ahead))
     return {"ts": shown.ts}
 
 

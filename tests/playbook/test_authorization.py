@@ -59,7 +59,7 @@ def snapshot(service: PlaybookService, project_id: int) -> tuple[Any, ...]:
     return (
         exported,
         len(service.audit(project_id)),
-        [(j.id, j.status) for j in service.jobs("C0PLAY")],
+        [(j.id, j.status) for j, _ in service.jobs("C0PLAY")],
         [(r.play, r.status, r.skip_reason) for r in service.plays(project_id)],
     )
 

@@ -42,7 +42,7 @@ class Table:
         return (
             exported,
             len(self.service.audit(project.id)),
-            [(j.id, j.status) for j in self.service.jobs(CHANNEL)],
+            [(j.id, j.status) for j, _ in self.service.jobs(CHANNEL)],
             drafts,
             len(self.slack.calls_of("views.open")),
         )

@@ -70,6 +70,8 @@ def test_ship_posts_one_zip_of_the_cleared_finals_and_their_record(
     assert sorted(pack.namelist()) == sorted(
         [final, "finals.csv", "recipes.json", "gate.json", "audit.json", "README.txt"]
     )
+    gpu = local.server.atelier.service.ship_record(1).gpu_seconds
+    assert gpu > 0 and f"GPU time: {gpu / 60:.1f} minutes" in pack.read("README.txt").decode()
     store = local.server.atelier.store
     image = local.server.atelier.service.image(1, numbers[0])
     assert pack.read(final) == store.get(image.file_hash)  # full size, metadata and all

@@ -43,6 +43,7 @@ def volume_job(
     images: int = 1,
     kind: str = "volume",
     key: str = "k",
+    person: str = "U1",
 ) -> Job:
     params = {
         "settings": SETTINGS,
@@ -54,7 +55,7 @@ def volume_job(
         project_id=project_id,
         kind=kind,
         params=params,
-        created_by="U1",
+        created_by=person,
         total=images,
         batch_key=key,
     )
@@ -75,13 +76,52 @@ def claim_kinds(sessions: sessionmaker[Session], n: int) -> list[tuple[str, str]
     return out
 
 
-def test_hero_and_repairs_before_sprints_before_volume(
+def test_hero_checks_and_repairs_first_then_the_rest_in_turn(
     sessions: sessionmaker[Session], project_id: int
 ) -> None:
     with sessions.begin() as s:
         for kind in ("volume", "sprint", "fix", "volume", "hero"):
             volume_job(s, project_id, kind=kind)
-    assert [k for k, _ in claim_kinds(sessions, 5)] == ["fix", "hero", "sprint", "volume", "volume"]
+    assert [k for k, _ in claim_kinds(sessions, 5)] == ["fix", "hero", "volume", "sprint", "volume"]
+
+
+def test_a_sprint_does_not_jump_another_channels_earlier_volume_run(
+    sessions: sessionmaker[Session], project_id: int
+) -> None:
+    """Channels take turns whatever the kind: a long run is split into turns, not skipped."""
+    with sessions.begin() as s:
+        volume_job(s, project_id, channel="CVOLUME")
+        volume_job(s, project_id, channel="CSPRINT", kind="sprint")
+    assert [channel for _, channel in claim_kinds(sessions, 2)] == ["CVOLUME", "CSPRINT"]
+
+
+def test_people_in_one_channel_take_turns(sessions: sessionmaker[Session], project_id: int) -> None:
+    with sessions.begin() as s:
+        for person in ("UANA", "UANA", "UANA", "UBEN"):
+            volume_job(s, project_id, person=person)
+    with sessions() as s:
+        people = {job.id: job.created_by for job in s.scalars(select(Job))}
+    order = []
+    for _ in range(3):
+        with sessions.begin() as s:
+            job = queue.claim(s, "w")
+            assert job is not None
+            order.append(people[job.id])
+    assert order == ["UANA", "UBEN", "UANA"]
+
+
+def test_a_run_yields_between_batches_to_another_person_in_its_channel(
+    sessions: sessionmaker[Session], project_id: int
+) -> None:
+    with sessions.begin() as s:
+        first = volume_job(s, project_id, person="UANA")
+        volume_job(s, project_id, person="UANA")
+    with sessions.begin() as s:
+        job = queue.claim(s, "w")
+        assert job is not None and job.id == first.id
+        assert not queue.others_waiting(s, job)  # the same person's next job waits behind it
+        volume_job(s, project_id, person="UBEN")
+        assert queue.others_waiting(s, job)
 
 
 def test_one_channels_big_run_does_not_starve_another_channel(

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.playbook import errors
+from bot.playbook import errors, gpu_cap
 from bot.playbook import notices as N
 from bot.playbook.presets import ModelPreset, preset_for
 from bot.playbook.rates import RateLimits
@@ -333,7 +333,8 @@ class UseCases:
         batch_key: str = "",
     ) -> Job:
         count = total if total is not None else len(params.get("images", [])) or 1
-        limit = self._settings(s, project.channel_id).queue_limit_per_user
+        settings = self._settings(s, project.channel_id)
+        limit = settings.queue_limit_per_user
         queries.lock_user(s, user)  # two projects' requests from one person count one at a time
         queued = queries.queued_images_for(s, user)
         if queued + count > limit:
@@ -341,6 +342,7 @@ class UseCases:
                 f"You have {queued} images queued; this would make {queued + count}, over your limit of {limit}. "
                 "Wait for them to finish or `cancel` some."
             )
+        gpu_cap.check(s, settings, params, count, self.clock())
         job = queue.enqueue(
             s,
             channel_id=project.channel_id,

@@ -24,15 +24,17 @@ SETTINGS = {
     "digest_tz",
     "model",
     "queue_limit_per_user",
+    "gpu_minutes_weekly",
     "repro_tolerance",
     "repro_max_tolerance",
 }
-# Whole-number settings and their lowest allowed value (the highest is 10,000 for all).
+# Whole-number settings and their allowed range.
 COUNTS = {
-    "iteration_budget": 1,
-    "review_cooloff_minutes": 0,
-    "gate_wait_hours": 1,
-    "queue_limit_per_user": 1,
+    "iteration_budget": (1, 10_000),
+    "review_cooloff_minutes": (0, 10_000),
+    "gate_wait_hours": (1, 10_000),
+    "queue_limit_per_user": (1, 10_000),
+    "gpu_minutes_weekly": (1, 1_000_000),  # or None: no cap; a week is 10,080 minutes a GPU
 }
 
 
@@ -70,10 +72,10 @@ class ChannelUseCases(UseCases):
                     f"{', '.join(f'`{name}`' for name in self.models)}. A runner's operator adds "
                     "models with ATELIER_MODELS; a channel picks one by name, never by path."
                 )
-            for name, lowest in COUNTS.items():
-                if name in changes:
+            for name, bounds in COUNTS.items():
+                if changes.get(name) is not None:
                     changes[name] = int(changes[name])
-                    in_range(name, changes[name], (lowest, 10_000))
+                    in_range(name, changes[name], bounds)
             for name, value in changes.items():
                 setattr(current, name, value)
             hat = "admin" if admin and current.director != user else "director"

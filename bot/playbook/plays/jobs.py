@@ -12,8 +12,9 @@ from bot.playbook.plays.base import UseCases, refresh_root
 from bot.playbook.plays.lock_in import record_reproducibility
 from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play
-from storage import outbox, queue
+from storage import outbox, queue, queue_forecast
 from storage.models import Image, Job, Project, Recipe
+from storage.queue_forecast import Forecast
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,20 @@ class JobUseCases(UseCases):
             d.say(N.Cancelled(jobs=[job.id for job in jobs], user=user))
             return jobs
 
-    def jobs(self, channel_id: str) -> list[Job]:
+    def jobs(self, channel_id: str | None = None) -> list[tuple[Job, Forecast]]:
+        """Jobs queued and running (in a channel, or everywhere), each with its place and time,
+        rendering first, then in the order they get their turns."""
         with self._tx() as s:
-            stmt = (
-                select(Job)
-                .where(Job.channel_id == channel_id, Job.status.in_(("queued", "running")))
-                .order_by(Job.priority, Job.id)
-            )
-            return list(s.scalars(stmt))
+            ahead = queue_forecast.forecast(s)
+            stmt = select(Job).where(Job.status.in_(("queued", "running")))
+            if channel_id is not None:
+                stmt = stmt.where(Job.channel_id == channel_id)
+            jobs = [(job, ahead[job.id]) for job in s.scalars(stmt) if job.id in ahead]
+            return sorted(jobs, key=lambda pair: (pair[1].position, pair[0].id))
+
+    def forecast(self) -> dict[int, Forecast]:
+        with self._tx() as s:
+            return queue_forecast.forecast(s)
 
     def job(self, job_id: int) -> Job | None:
         with self._tx() as s:

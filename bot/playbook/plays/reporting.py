@@ -15,7 +15,8 @@ from bot.playbook.metrics import Metric, all_metrics
 from bot.playbook.plays.base import UseCases, notice
 from bot.playbook.plays.lock_in import card_of
 from bot.playbook.sequence import PlayStatus
-from storage import outbox, queries
+from storage import gpu_time, outbox, queries
+from storage.gpu_time import GpuTime
 from storage.metric_windows import metric_inputs, metric_inputs_by_window
 from storage.models import (
     AuditEntry,
@@ -42,6 +43,8 @@ class DigestData:
     trend: list[tuple[datetime, float | None, float | None]]
     moved: list[tuple[Project, int, list[Play]]]
     paused: list[Project]
+    gpu: GpuTime
+    gpu_before: GpuTime
 
 
 class ReportingUseCases(UseCases):
@@ -58,6 +61,20 @@ class ReportingUseCases(UseCases):
                 s, since=since, until=until, channel_id=channel_id, project_id=project_id
             )
             return all_metrics(inputs)
+
+    def gpu_time(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        channel_id: str | None = None,
+        project_id: int | None = None,
+    ) -> GpuTime:
+        """Runner seconds of the work asked for in the window, by who asked."""
+        with self._tx() as s:
+            return gpu_time.used(
+                s, since=since, until=until, channel_id=channel_id, project_id=project_id
+            )
 
     def keepers(self, project_id: int) -> tuple[list[PromptKeepers], list[PromptKeepers]]:
         """Keep rate per sprint style and per volume slot value (see queries.keepers_by_prompt)."""
@@ -179,7 +196,13 @@ class ReportingUseCases(UseCases):
                     .order_by(Project.id)
                 )
             )
-            return DigestData(channel_id, now, days, current, previous, trend, moved, paused)
+            gpu = gpu_time.used(s, since=now - window, until=now, channel_id=channel_id)
+            before = gpu_time.used(
+                s, since=now - 2 * window, until=now - window, channel_id=channel_id
+            )
+            return DigestData(
+                channel_id, now, days, current, previous, trend, moved, paused, gpu, before
+            )
 
     def claim_digest(self, channel_id: str, day: str) -> bool:
         """True for exactly one caller per channel and local day, however many processes ask."""

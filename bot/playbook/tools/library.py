@@ -21,8 +21,8 @@ from bot.playbook.plays.lock_in import hero_params
 from bot.playbook.plays.project import ProjectUseCases
 from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play, PlayStatus
-from storage.models import ATTEMPT_KINDS, Image, Project, Recipe
-from storage.states import ImageStatus
+from storage.models import Image, Project, Recipe
+from storage.states import ATTEMPT_KINDS, ImageStatus
 
 LISTED = 20  # the newest recipes `recipes` shows
 

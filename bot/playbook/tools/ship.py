@@ -17,6 +17,7 @@ from bot.playbook.gate import GateItem
 from bot.playbook.plays.base import Outcome, UseCases, post
 from bot.playbook.plays.reporting import recipe_rows
 from bot.playbook.roles import ANY_ROLE, May
+from storage import gpu_time
 from storage.models import AuditEntry, GateReview, Image, OutboxMessage
 from storage.states import GateDecision, ImageStatus, OutboxStatus
 
@@ -41,6 +42,7 @@ class ShipRecord:
     recipes: list[dict[str, Any]]
     gate: list[dict[str, Any]]
     audit: list[dict[str, Any]]
+    gpu_seconds: float = 0.0
 
 
 class ShipUseCases(UseCases):
@@ -108,6 +110,7 @@ class ShipUseCases(UseCases):
                     }
                     for entry in audit
                 ],
+                gpu_seconds=gpu_time.project_seconds(s, project),
             )
 
 

@@ -119,6 +119,7 @@ _SETTING_KEYS = {
     "model": ("model", str),
     "gate-wait": ("gate_wait_hours", int),
     "queue-limit": ("queue_limit_per_user", int),
+    "gpu-minutes": ("gpu_minutes_weekly", int),
 }
 
 
@@ -140,6 +141,10 @@ def settings(rest: str) -> dict[str, Any]:
             if index < len(tokens) and ("/" in tokens[index] or tokens[index] == "UTC"):
                 changes["digest_tz"] = _zone(tokens[index])
                 index += 1
+            continue
+        if key == "gpu-minutes" and index + 1 < len(tokens) and tokens[index + 1].lower() == "off":
+            changes["gpu_minutes_weekly"] = None
+            index += 2
             continue
         if key in ("director", "operator", "reviewer") and index + 1 < len(tokens):
             changes[key] = user(tokens[index + 1])
