@@ -156,6 +156,7 @@ class Server:
             client,
             interval=dispatch_interval,
             file_limit=int(config.slack_file_limit_mb * 1024 * 1024),
+            home=atelier.home,
         )
         worker = (
             Worker(sessions, store, _lazy_backend(config), poll_seconds=0.5) if runner else None

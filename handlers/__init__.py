@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack.context import Atelier
-from handlers import actions, commands, messages, reactions, views
+from handlers import actions, commands, home, messages, reactions, shortcuts, views
 
 
 def register(app: App, atelier: Atelier) -> None:
@@ -19,5 +19,5 @@ def register(app: App, atelier: Atelier) -> None:
         return next()
 
     app.use(with_atelier)
-    for module in (commands, messages, actions, views, reactions):
+    for module in (commands, messages, actions, views, reactions, home, shortcuts):
         module.register(app)

@@ -17,7 +17,7 @@ from handlers.context import decide
 log = logging.getLogger("atelier.slack")
 
 
-def _values(view: dict[str, Any]) -> dict[str, Any]:
+def values_of(view: dict[str, Any]) -> dict[str, Any]:
     """action_id → the value a person chose or typed."""
     out: dict[str, Any] = {}
     for block in view["state"]["values"].values():
@@ -26,6 +26,10 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
                 out[action_id] = [o["value"] for o in state["selected_options"]]
             elif "selected_option" in state:
                 out[action_id] = (state["selected_option"] or {}).get("value")
+            elif "selected_user" in state:
+                out[action_id] = state["selected_user"]
+            elif "selected_conversation" in state:
+                out[action_id] = state["selected_conversation"]
             else:
                 out[action_id] = state.get("value")
     return out
@@ -57,7 +61,7 @@ def _submit(
 def rank_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
 ) -> None:
-    values = _values(view)
+    values = values_of(view)
     numbers = [int(values[f"rank_{i}"]) for i in range(5) if values.get(f"rank_{i}")]
     if len(set(numbers)) != len(numbers):
         ack(response_action="errors", errors={"rank_1": "Each candidate can be ranked once."})
@@ -85,7 +89,7 @@ def fix_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
 ) -> None:
     atelier: Atelier = context["atelier"]
-    values = _values(view)
+    values = values_of(view)
     project_id, number = (int(part) for part in view["private_metadata"].split(":"))
     user = body["user"]["id"]
 
@@ -109,7 +113,7 @@ def sendback_submitted(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
 ) -> None:
     atelier: Atelier = context["atelier"]
-    values = _values(view)
+    values = values_of(view)
     project_id, number = (int(part) for part in view["private_metadata"].split(":"))
     if not values.get("item"):
         ack(response_action="errors", errors={"item": "Pick the checklist item this image fails."})

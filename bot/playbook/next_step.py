@@ -31,6 +31,7 @@ class Facts:
 class Step:
     role: Role | None  # None: anyone who holds a role on the project
     text: str
+    click: str | None = None  # the button that takes the step in one click, where one does
 
 
 PAUSED = {
@@ -61,7 +62,9 @@ def _sprint(facts: Facts) -> Step:
     if not facts.ranked:
         return Step(Role.DIRECTOR, "rank 3–5 moodboard candidates, best first: `rank 7 2 11`")
     return Step(
-        Role.DIRECTOR, "approve the top-ranked direction: `approve` (or ✅ on the moodboard)"
+        Role.DIRECTOR,
+        "approve the top-ranked direction: `approve` (or ✅ on the moodboard)",
+        "approve_direction",
     )
 
 
@@ -74,6 +77,7 @@ def _lock(facts: Facts) -> Step:
     return Step(
         Role.DIRECTOR,
         f"approve the hero of recipe v{facts.recipe_version}: `approve` (or ✅ on the hero)",
+        "approve_hero",
     )
 
 

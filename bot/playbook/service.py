@@ -20,6 +20,7 @@ from bot.playbook.plays.sprint import SprintUseCases
 from bot.playbook.plays.volume import VolumeUseCases
 from bot.playbook.sequence import PlayStatus
 from bot.playbook.tools.compare import CompareUseCases
+from bot.playbook.tools.home import Home, HomeUseCases
 from bot.playbook.tools.info import InfoUseCases
 from bot.playbook.tools.library import LibraryEntry, LibraryUseCases
 from bot.playbook.tools.reroll import RerollUseCases
@@ -32,6 +33,7 @@ __all__ = [
     "Applied",
     "DigestData",
     "GateView",
+    "Home",
     "LibraryEntry",
     "Outcome",
     "PlaybookService",
@@ -43,6 +45,7 @@ __all__ = [
 class PlaybookService(
     LibraryUseCases,
     ChannelUseCases,
+    HomeUseCases,
     ProjectUseCases,
     SprintUseCases,
     LockInUseCases,

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.lora_files import LoraFolder
 from bot.playbook.service import PlaybookService
+from bot.slack.home import HomeTab
 from bot.slack.index import MessageIndex
 from storage.files import ImageStore
 from storage.models import Project
@@ -25,6 +26,10 @@ class Atelier:
     store: ImageStore
     client: WebClient
     loras: LoraFolder = field(default_factory=lambda: LoraFolder(None))
+    home: HomeTab = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.home = HomeTab(self.service, self.index, self.client)
 
     def whisper(
         self,

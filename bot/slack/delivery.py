@@ -23,6 +23,7 @@ from bot.leases import renewing
 from bot.playbook import notices as N
 from bot.playbook.service import PlaybookService
 from bot.slack import blocks
+from bot.slack.home import HomeTab
 from bot.slack.index import MessageIndex
 from bot.slack.posts import RENDERERS, NotReady
 from storage import outbox
@@ -62,8 +63,10 @@ class Dispatcher:
         *,
         interval: float = 0.5,
         file_limit: int = 1000 * 1024 * 1024,
+        home: HomeTab | None = None,
     ) -> None:
         self.service = service
+        self.home = home  # refreshed after each pass, when serve has Slack's Home tab
         self.file_limit = file_limit  # bytes Slack takes in one file
         self.index = index
         self.sessions = sessions
@@ -92,7 +95,10 @@ class Dispatcher:
         for job_id in self.service.unapplied_jobs():
             self.service.apply_job_result(job_id)
         self._queue_progress()
-        return self.drain()
+        sent = self.drain()
+        if self.home is not None:
+            self.home.refresh()
+        return sent
 
     def _queue_progress(self) -> None:
         """A progress message per active job, edited when its images or its place change."""

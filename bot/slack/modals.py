@@ -155,4 +155,77 @@ def sendback_modal(project: Project, number: int) -> dict[str, Any]:
     }
 
 
+def pick_image_modal(
+    project_id: int, shortcut: str, title: str, numbers: Sequence[int]
+) -> dict[str, Any]:
+    """A shortcut on a moodboard or batch: which of the message's images it is for."""
+    return {
+        "type": "modal",
+        "callback_id": "pick_image",
+        "private_metadata": f"{project_id}:{shortcut}",
+        "title": plain(title[:24]),
+        "submit": plain("Go"),
+        "close": plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "number",
+                "label": plain("Which image"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "number",
+                    "options": [option(f"#{n}", str(n)) for n in numbers[:100]],
+                },
+            }
+        ],
+    }
+
+
+def new_project_modal(channel: str | None = None) -> dict[str, Any]:
+    """The *New project* shortcut: where, the intent in one sentence, and who wears which hat
+    (left empty, a hat goes to the channel's default, as with `new`)."""
+
+    def who(role: str) -> dict[str, Any]:
+        return {
+            "type": "input",
+            "block_id": role,
+            "optional": True,
+            "label": plain(role.capitalize()),
+            "element": {"type": "users_select", "action_id": role},
+        }
+
+    where: dict[str, Any] = {
+        "type": "conversations_select",
+        "action_id": "channel",
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if channel:
+        where["initial_conversation"] = channel
+    return {
+        "type": "modal",
+        "callback_id": "new_project",
+        "title": plain("New project"),
+        "submit": plain("Start"),
+        "close": plain("Cancel"),
+        "blocks": [
+            {"type": "input", "block_id": "channel", "label": plain("Channel"), "element": where},
+            {
+                "type": "input",
+                "block_id": "intent",
+                "label": plain("Intent, in one sentence"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "intent",
+                    "placeholder": plain(
+                        "Hero art for the spring courier campaign, warm and hopeful."
+                    ),
+                },
+            },
+            who("director"),
+            who("operator"),
+            who("reviewer"),
+        ],
+    }
+
+
 # ---- reports ---------------------------------------------------------------------------------

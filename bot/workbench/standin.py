@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # websockets is a dev dependency: the demo and shell run with
     from bot.workbench.socket_mode import SocketModeEndpoint
 
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
 MAX_CHECKBOX_OPTIONS = 10
 MAX_MODAL_TITLE = 24
@@ -60,6 +62,8 @@ class Workspace:
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user → published Home
+    removed: set[str] = field(default_factory=set)  # channels the bot was removed from
     triggers: dict[str, float] = field(default_factory=dict)
     ui_state: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -314,15 +318,16 @@ class SlackStandIn:
 
     def _channel(self, params: dict[str, Any], key: str = "channel") -> str:
         channel = params.get(key)
-        if not channel:
+        if not channel or channel in self.ws.removed:
             raise SlackError("channel_not_found")
         return str(channel)
 
-    def _validate_blocks(self, blocks: Any) -> None:
+    def _validate_blocks(self, blocks: Any, limit: int = MAX_BLOCKS) -> None:
+        """Block Kit's limits: 50 blocks in a message, 100 in a modal or Home."""
         if blocks is None:
             return
-        if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
-            raise SlackError("invalid_blocks", errors=[f"must be no more than {MAX_BLOCKS} items"])
+        if not isinstance(blocks, list) or len(blocks) > limit:
+            raise SlackError("invalid_blocks", errors=[f"must be no more than {limit} items"])
         for index, block in enumerate(blocks):
             kind = block.get("type")
             if kind == "section":
@@ -493,11 +498,49 @@ class SlackStandIn:
                     ]
                 },
             )
-        self._validate_blocks(view.get("blocks"))
+        self._validate_blocks(view.get("blocks"), MAX_VIEW_BLOCKS)
         view_id = f"V{next(self._ids):08d}"
         stored = {**view, "id": view_id, "state": {"values": {}}, "team_id": self.team_id}
         self.ws.views[view_id] = stored
         return {"view": stored}
+
+    def api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A person's Home tab, replaced whole; its shape and Block Kit's limits are checked."""
+        user = str(params.get("user_id") or "")
+        if user not in self.users:
+            raise SlackError("user_not_found")
+        view = params.get("view") or {}
+        if isinstance(view, str):
+            view = json.loads(view)
+        if view.get("type") != "home":
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={"messages": ["[ERROR] must be home [json-pointer:/view/type]"]},
+            )
+        self._validate_blocks(view.get("blocks"), MAX_VIEW_BLOCKS)
+        blocks = [  # Slack names each block that came without a block_id
+            {"block_id": uuid.uuid4().hex[:5], **block} for block in view.get("blocks", [])
+        ]
+        stored = {
+            **view,
+            "blocks": blocks,
+            "id": f"V{next(self._ids):08d}",
+            "team_id": self.team_id,
+        }
+        self.ws.homes[user] = stored
+        return {"view": stored}
+
+    def api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        channel = self._channel(params)
+        if channel in self.ws.removed:
+            raise SlackError("channel_not_found")
+        ts = str(params.get("message_ts") or "")
+        if self._find(channel, ts) is None:
+            raise SlackError("message_not_found")
+        return {
+            "channel": channel,
+            "permalink": f"https://atelier-standin.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
 
     def api_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         filename, length = params.get("filename"), params.get("length")
@@ -1018,6 +1061,123 @@ class SlackStandIn:
             "application/x-www-form-urlencoded",
         )
 
+    def open_home(self, user: str) -> Delivery:
+        """`user` opens Atelier's Home tab: Slack sends app_home_opened (with the view, once one
+        was published)."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": f"D{user[1:]}",
+            "tab": "home",
+            "event_ts": self._ts(),
+        }
+        if user in self.ws.homes:
+            event["view"] = self.ws.homes[user]
+        return self._event(event)
+
+    def home(self, user: str) -> dict[str, Any] | None:
+        return self.ws.homes.get(user)
+
+    def press_home(self, user: str, action_id: str, value: str | None = None) -> Delivery:
+        """Click a button on `user`'s Home tab (a block action from a view, not a message)."""
+        with self._lock:
+            view = self.ws.homes[user]
+            found = [
+                (block["block_id"], element)
+                for block in view.get("blocks", [])
+                for element in block.get("elements", [])
+                + ([block["accessory"]] if "accessory" in block else [])
+                if element.get("action_id") == action_id
+                and (value is None or element.get("value") == value)
+            ]
+            if not found:
+                raise KeyError(f"no {action_id} button on {user}'s Home")
+            block_id, element = found[0]
+            payload = {
+                "type": "block_actions",
+                "user": {
+                    "id": user,
+                    "username": self.users.get(user, user.lower()),
+                    "team_id": self.team_id,
+                },
+                "api_app_id": "A0ATELIER",
+                "token": "legacy-verification-token",
+                "team": {"id": self.team_id, "domain": "atelier"},
+                "container": {"type": "view", "view_id": view["id"]},
+                "trigger_id": self._trigger(),
+                "view": view,
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": block_id,
+                        "value": element.get("value", ""),
+                        "text": element.get("text"),
+                        "action_ts": str(time.time()),
+                    }
+                ],
+            }
+        return self._deliver(
+            urllib.parse.urlencode({"payload": json.dumps(payload)}),
+            "application/x-www-form-urlencoded",
+        )
+
+    def shortcut(self, user: str, callback_id: str) -> Delivery:
+        """A global shortcut, from the composer or search; no channel comes with it."""
+        with self._lock:
+            payload = {
+                "type": "shortcut",
+                "callback_id": callback_id,
+                "trigger_id": self._trigger(),
+                "user": {
+                    "id": user,
+                    "username": self.users.get(user, user.lower()),
+                    "team_id": self.team_id,
+                },
+                "team": {"id": self.team_id, "domain": "atelier"},
+                "token": "legacy-verification-token",
+                "action_ts": str(time.time()),
+                "is_enterprise_install": False,
+            }
+        return self._deliver(
+            urllib.parse.urlencode({"payload": json.dumps(payload)}),
+            "application/x-www-form-urlencoded",
+        )
+
+    def message_shortcut(self, user: str, channel: str, ts: str, callback_id: str) -> Delivery:
+        """A message shortcut chosen from a message's ⋮ menu; Slack sends the message with it."""
+        with self._lock:
+            message = self._find(channel, ts)
+            if message is None:
+                raise KeyError(f"no message {ts} in {channel}")
+            payload = {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "trigger_id": self._trigger(),
+                "message_ts": ts,
+                "response_url": self._response_url(channel, user, message.get("thread_ts") or ts),
+                "user": {
+                    "id": user,
+                    "username": self.users.get(user, user.lower()),
+                    "team_id": self.team_id,
+                },
+                "channel": {"id": channel, "name": channel.lower()},
+                "team": {"id": self.team_id, "domain": "atelier"},
+                "message": _shown(message, metadata=False),
+                "token": "legacy-verification-token",
+                "action_ts": str(time.time()),
+                "is_enterprise_install": False,
+            }
+        return self._deliver(
+            urllib.parse.urlencode({"payload": json.dumps(payload)}),
+            "application/x-www-form-urlencoded",
+        )
+
+    def remove_bot(self, channel: str) -> None:
+        """Someone removed Atelier from `channel`: Slack answers channel_not_found there."""
+        with self._lock:
+            self.ws.removed.add(channel)
+
     def submit(self, user: str, view_id: str, values: dict[str, Any]) -> Delivery:
         """Fill a modal's inputs by action_id and press its submit button."""
         with self._lock:
@@ -1080,6 +1240,10 @@ def _state_for(element: dict[str, Any], value: Any) -> dict[str, Any]:
         return {"type": kind, "selected_option": picked[0]}
     if kind == "plain_text_input":
         return {"type": kind, "value": value}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": value}
+    if kind == "conversations_select":
+        return {"type": kind, "selected_conversation": value}
     raise KeyError(f"cannot set a {kind}")
 
 
