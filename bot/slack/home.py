@@ -43,10 +43,17 @@ def home_view(home: Home, links: dict[int, str]) -> dict[str, Any]:
     """The Home tab: *Your turn*, *Your projects*, *Queue* and *This week*."""
     blocks: list[Block] = [_header("Your turn")]
     turn = home.turn
+    blocks += [
+        section(
+            f"{_name(each, links)} <#{each.project.channel_id}> — #{each.number} was handed to "
+            "you to edit: upload your version in its thread."
+        )
+        for each in home.handoffs[:TURN]
+    ]
     if turn:
         blocks += [_turn_item(item, links) for item in turn[:TURN]]
         blocks += _more(len(turn) - TURN, turn[TURN:], links)
-    else:
+    elif not home.handoffs:
         blocks.append(section(NO_ROLE if not home.projects else "Nothing waits on you right now."))
     blocks += [{"type": "divider"}, _header("Your projects")]
     shown = home.projects[:PROJECTS]
@@ -165,8 +172,9 @@ class HomeTab:
         """Each project's thread link; channels Atelier can no longer reach are left out."""
         links: dict[int, str] = {}
         gone: set[str] = set()
-        for item in home.projects:
-            project = item.project
+        for project in [item.project for item in home.projects] + [
+            each.project for each in home.handoffs
+        ]:
             if project.channel_id in gone or not project.thread_ts:
                 continue
             key = (project.channel_id, project.thread_ts)

@@ -93,6 +93,21 @@ def test_queue_and_week_show_a_persons_jobs_and_channels(local: LocalSlack) -> N
     assert "None of your jobs is waiting or running." in shown
 
 
+def test_an_image_handed_to_an_editor_waits_on_their_home(local: LocalSlack) -> None:
+    slack = local.standin
+    thread, _, numbers = walk.to_volume(local, TEAM, "Hero art for the spring campaign.")
+    slack.say(OPERATOR, CHANNEL, f"keep {numbers[0]}", thread_ts=thread)
+    local.message(CHANNEL, thread, "Kept")
+    home_of(local, STRANGER, "you hold no role on a project yet")
+    slack.say(OPERATOR, CHANNEL, f"handoff {numbers[0]} <@{STRANGER}>", thread_ts=thread)
+    handed = local.wait(
+        lambda: "was handed to you" in turn(local, STRANGER) and turn(local, STRANGER),
+        what="the hand-off on the editor's Home, unasked",
+    )
+    assert f"#{numbers[0]} was handed to you to edit" in handed
+    assert "you hold no role" not in handed
+
+
 def test_a_person_with_no_role_is_told_how_to_get_one(local: LocalSlack) -> None:
     walk.start(local, TEAM, "Hero art for the spring courier campaign.")
     shown = home_of(local, STRANGER, "you hold no role on a project yet")

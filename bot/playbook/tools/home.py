@@ -8,7 +8,7 @@ whose hat they wear there, so Home and the thread's hint never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -18,9 +18,9 @@ from bot.playbook.next_step import Step
 from bot.playbook.plays.project import ProjectUseCases
 from bot.playbook.roles import Role
 from storage import gpu_time, queue_forecast
-from storage.models import GateReview, Job, OutboxMessage, Project
+from storage.models import GateReview, Image, Job, OutboxMessage, Project
 from storage.queue_forecast import Forecast
-from storage.states import PlayStatus
+from storage.states import ImageStatus, PlayStatus
 
 # The most recent projects a person's Home reads; older ones are reached from their channel.
 PROJECTS = 60
@@ -43,11 +43,20 @@ class ChannelWeek:
 
 
 @dataclass(frozen=True)
+class Handoff:
+    """An image handed to this person to edit: their upload in the thread is its next version."""
+
+    project: Project
+    number: int
+
+
+@dataclass(frozen=True)
 class Home:
     user: str
     projects: list[HomeProject]
     queue: list[tuple[Job, Forecast]]
     week: list[ChannelWeek]
+    handoffs: list[Handoff] = field(default_factory=list)
 
     @property
     def turn(self) -> list[HomeProject]:
@@ -60,6 +69,7 @@ class Home:
             [item for item in self.projects if item.project.channel_id not in channels],
             [pair for pair in self.queue if pair[0].channel_id not in channels],
             [row for row in self.week if row.channel_id not in channels],
+            [each for each in self.handoffs if each.project.channel_id not in channels],
         )
 
 
@@ -76,6 +86,12 @@ class HomeUseCases(ProjectUseCases):
                 ((job, ahead[job.id]) for job in mine if job.id in ahead),
                 key=lambda pair: (pair[1].position, pair[0].id),
             )
+            handed = s.execute(
+                select(Project, Image.number)
+                .join(Image, Image.project_id == Project.id)
+                .where(Image.editor == user, Image.status == ImageStatus.WITH_EDITOR)
+                .order_by(Image.id)
+            ).all()
             now = self.clock()
             channels = sorted({project.channel_id for project in projects})
             week = [
@@ -88,7 +104,7 @@ class HomeUseCases(ProjectUseCases):
                 )
                 for channel in channels
             ]
-        return Home(user, items, jobs, week)
+        return Home(user, items, jobs, week, [Handoff(p, n) for p, n in handed])
 
     def _projects_of(self, user: str) -> list[Project]:
         with self._tx() as s:
@@ -122,8 +138,9 @@ class HomeUseCases(ProjectUseCases):
         return HomeProject(standing.project, str(under_way), standing.step, theirs)
 
     def home_changes(self, after: int) -> tuple[int, set[str]]:
-        """Who may see something new on Home since outbox message `after`: the role holders of
-        every project with a new notice (a decision, a job's result), progress edits aside.
+        """Who may see something new on Home since outbox message `after`: the role holders (and
+        editors) of every project with a new notice (a decision, a job's result), progress edits
+        aside.
         Returns the newest message id seen, to pass next time; `after` < 0 asks only for that."""
         with self._tx() as s:
             if after < 0:
@@ -138,6 +155,10 @@ class HomeUseCases(ProjectUseCases):
             people: set[str] = set()
             for project in s.scalars(select(Project).where(Project.id.in_(ids))):
                 people |= {project.director, project.operator, project.reviewer}
+            editors = select(Image.editor).where(
+                Image.project_id.in_(ids), Image.status == ImageStatus.WITH_EDITOR
+            )
+            people |= {editor for editor in s.scalars(editors) if editor}
             return newest, people
 
 
