@@ -1003,6 +1003,29 @@ class SlackStandIn:
             )
         return None
 
+    def _interaction(self, kind: str, user: str, **fields: Any) -> dict[str, Any]:
+        """What every interaction payload carries: its type, who, the app, the team, a trigger."""
+        return {
+            "type": kind,
+            "user": {
+                "id": user,
+                "username": self.users.get(user, user.lower()),
+                "team_id": self.team_id,
+            },
+            "api_app_id": "A0ATELIER",
+            "token": "legacy-verification-token",
+            "team": {"id": self.team_id, "domain": "atelier"},
+            "trigger_id": self._trigger(),
+            **fields,
+        }
+
+    def _interact(self, payload: dict[str, Any]) -> Delivery:
+        """An interaction, delivered as Slack does: form-encoded, its JSON in `payload`."""
+        return self._deliver(
+            urllib.parse.urlencode({"payload": json.dumps(payload)}),
+            "application/x-www-form-urlencoded",
+        )
+
     def press(
         self, user: str, channel: str, ts: str, action_id: str, value: str | None = None
     ) -> Delivery:
@@ -1028,38 +1051,27 @@ class SlackStandIn:
             message = self._shown(channel, ts)
             assert message is not None
             ephemeral = bool(message.get("ephemeral"))
-            payload = {
-                "type": "block_actions",
-                "user": {
-                    "id": user,
-                    "username": self.users.get(user, user.lower()),
-                    "team_id": self.team_id,
-                },
-                "api_app_id": "A0ATELIER",
-                "token": "legacy-verification-token",
-                "team": {"id": self.team_id, "domain": "atelier"},
-                "container": {
+            payload = self._interaction(
+                "block_actions",
+                user,
+                container={
                     "type": "message",
                     "message_ts": ts,
                     "channel_id": channel,
                     "is_ephemeral": ephemeral,
                     "thread_ts": message.get("thread_ts"),
                 },
-                "trigger_id": self._trigger(),
-                "channel": {"id": channel, "name": channel.lower()},
-                "message": message,
-                "state": {
+                channel={"id": channel, "name": channel.lower()},
+                message=message,
+                state={
                     "values": json.loads(json.dumps(self.ws.ui_state.get(f"{channel}:{ts}", {})))
                 },
-                "response_url": self._response_url(channel, user, message.get("thread_ts") or ts),
-                "actions": [action],
-            }
+                response_url=self._response_url(channel, user, message.get("thread_ts") or ts),
+                actions=[action],
+            )
             if ephemeral:  # Slack sends no copy of an ephemeral message with its clicks
                 del payload["message"]
-        return self._deliver(
-            urllib.parse.urlencode({"payload": json.dumps(payload)}),
-            "application/x-www-form-urlencoded",
-        )
+        return self._interact(payload)
 
     def open_home(self, user: str) -> Delivery:
         """`user` opens Atelier's Home tab: Slack sends app_home_opened (with the view, once one
@@ -1093,20 +1105,12 @@ class SlackStandIn:
             if not found:
                 raise KeyError(f"no {action_id} button on {user}'s Home")
             block_id, element = found[0]
-            payload = {
-                "type": "block_actions",
-                "user": {
-                    "id": user,
-                    "username": self.users.get(user, user.lower()),
-                    "team_id": self.team_id,
-                },
-                "api_app_id": "A0ATELIER",
-                "token": "legacy-verification-token",
-                "team": {"id": self.team_id, "domain": "atelier"},
-                "container": {"type": "view", "view_id": view["id"]},
-                "trigger_id": self._trigger(),
-                "view": view,
-                "actions": [
+            payload = self._interaction(
+                "block_actions",
+                user,
+                container={"type": "view", "view_id": view["id"]},
+                view=view,
+                actions=[
                     {
                         "type": "button",
                         "action_id": action_id,
@@ -1116,33 +1120,20 @@ class SlackStandIn:
                         "action_ts": str(time.time()),
                     }
                 ],
-            }
-        return self._deliver(
-            urllib.parse.urlencode({"payload": json.dumps(payload)}),
-            "application/x-www-form-urlencoded",
-        )
+            )
+        return self._interact(payload)
 
     def shortcut(self, user: str, callback_id: str) -> Delivery:
         """A global shortcut, from the composer or search; no channel comes with it."""
         with self._lock:
-            payload = {
-                "type": "shortcut",
-                "callback_id": callback_id,
-                "trigger_id": self._trigger(),
-                "user": {
-                    "id": user,
-                    "username": self.users.get(user, user.lower()),
-                    "team_id": self.team_id,
-                },
-                "team": {"id": self.team_id, "domain": "atelier"},
-                "token": "legacy-verification-token",
-                "action_ts": str(time.time()),
-                "is_enterprise_install": False,
-            }
-        return self._deliver(
-            urllib.parse.urlencode({"payload": json.dumps(payload)}),
-            "application/x-www-form-urlencoded",
-        )
+            payload = self._interaction(
+                "shortcut",
+                user,
+                callback_id=callback_id,
+                action_ts=str(time.time()),
+                is_enterprise_install=False,
+            )
+        return self._interact(payload)
 
     def message_shortcut(self, user: str, channel: str, ts: str, callback_id: str) -> Delivery:
         """A message shortcut chosen from a message's ⋮ menu; Slack sends the message with it."""
@@ -1150,28 +1141,18 @@ class SlackStandIn:
             message = self._find(channel, ts)
             if message is None:
                 raise KeyError(f"no message {ts} in {channel}")
-            payload = {
-                "type": "message_action",
-                "callback_id": callback_id,
-                "trigger_id": self._trigger(),
-                "message_ts": ts,
-                "response_url": self._response_url(channel, user, message.get("thread_ts") or ts),
-                "user": {
-                    "id": user,
-                    "username": self.users.get(user, user.lower()),
-                    "team_id": self.team_id,
-                },
-                "channel": {"id": channel, "name": channel.lower()},
-                "team": {"id": self.team_id, "domain": "atelier"},
-                "message": _shown(message, metadata=False),
-                "token": "legacy-verification-token",
-                "action_ts": str(time.time()),
-                "is_enterprise_install": False,
-            }
-        return self._deliver(
-            urllib.parse.urlencode({"payload": json.dumps(payload)}),
-            "application/x-www-form-urlencoded",
-        )
+            payload = self._interaction(
+                "message_action",
+                user,
+                callback_id=callback_id,
+                message_ts=ts,
+                response_url=self._response_url(channel, user, message.get("thread_ts") or ts),
+                channel={"id": channel, "name": channel.lower()},
+                message=_shown(message, metadata=False),
+                action_ts=str(time.time()),
+                is_enterprise_install=False,
+            )
+        return self._interact(payload)
 
     def remove_bot(self, channel: str) -> None:
         """Someone removed Atelier from `channel`: Slack answers channel_not_found there."""
@@ -1189,23 +1170,10 @@ class SlackStandIn:
                     state.setdefault(block["block_id"], {})[element["action_id"]] = _state_for(
                         element, values[element["action_id"]]
                     )
-            payload = {
-                "type": "view_submission",
-                "team": {"id": self.team_id, "domain": "atelier"},
-                "user": {
-                    "id": user,
-                    "username": self.users.get(user, user.lower()),
-                    "team_id": self.team_id,
-                },
-                "api_app_id": "A0ATELIER",
-                "token": "legacy-verification-token",
-                "trigger_id": self._trigger(),
-                "view": {**view, "state": {"values": state}},
-            }
-        delivery = self._deliver(
-            urllib.parse.urlencode({"payload": json.dumps(payload)}),
-            "application/x-www-form-urlencoded",
-        )
+            payload = self._interaction(
+                "view_submission", user, view={**view, "state": {"values": state}}
+            )
+        delivery = self._interact(payload)
         if delivery.status == 200 and not delivery.json().get("response_action"):
             with self._lock:
                 self.ws.views.pop(view_id, None)
