@@ -49,7 +49,31 @@ def projects_keeping_roles(call: Call) -> str:
     )
 
 
+def blocklist(call: Call) -> Reply:
+    """List the channel's blocked words, or add or lift one (as the channel's Director, or an admin)."""
+    asked = call.args["blocklist"]
+    if asked is None:
+        phrases = call.service.settings(call.channel).blocklist or []
+    else:
+        verb, phrase = asked
+        change = {verb: phrase}
+        try:
+            phrases = call.service.change_blocklist(call.channel, call.user, **change)
+        except NotAuthorized:
+            if not call.atelier.is_admin(call.user):
+                raise
+            phrases = call.service.change_blocklist(call.channel, call.user, admin=True, **change)
+    listed = ", ".join(f"“{blocks.escape(p)}”" for p in phrases)
+    return Reply(
+        f"Blocked words in this channel: {listed}. Prompt text holding one is refused."
+        if phrases
+        else "This channel blocks no words. `settings blocklist add <word or phrase>` adds one."
+    )
+
+
 def settings(call: Call) -> Reply:
+    if "blocklist" in call.args:
+        return blocklist(call)
     changes = call.args["changes"]
     if changes:
         update_channel(call, changes)

@@ -301,7 +301,7 @@ VERBS: dict[str, Verb] = {
         group=ANY_TIME,
     ),
     "settings": Verb(
-        "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gpu-minutes N|off] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults",
+        "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gpu-minutes N|off] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults; `settings blocklist [add|remove <phrase>]` — blocked words",
         projects.settings,
         answers.settings,
         needs_project=False,

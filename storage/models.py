@@ -56,6 +56,7 @@ class ChannelSettings(Base):
     repro_tolerance: Mapped[float] = mapped_column(Float, default=1.0)
     repro_max_tolerance: Mapped[float] = mapped_column(Float, default=16.0)
     gpu_minutes_weekly: Mapped[int | None] = mapped_column(Integer)  # None: no cap
+    blocklist: Mapped[list[str]] = mapped_column(JSON, default=list)  # phrases refused in prompts
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -51,6 +51,10 @@ class GpuCapReached(PlaybookError):
     """The channel's weekly GPU minutes would be passed."""
 
 
+class Blocked(PlaybookError):
+    """Prompt text holds a phrase on the channel's blocked words."""
+
+
 class AlreadyDone(PlaybookError):
     """Asked again for what is already there (the same ship pack)."""
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.playbook import errors
+from bot.playbook import blocklist, errors
 from bot.playbook import notices as N
 from bot.playbook.plays.base import UseCases, in_range
 from bot.playbook.roles import May, Role
@@ -81,6 +81,38 @@ class ChannelUseCases(UseCases):
             hat = "admin" if admin and current.director != user else "director"
             self._audit(s, None, channel_id, user, hat, "update_settings", changes)
             return current
+
+    def change_blocklist(
+        self, channel_id: str, user: str, *, add: str = "", remove: str = "", admin: bool = False
+    ) -> list[str]:
+        """Add or lift a blocked phrase; whoever may change the channel's settings may."""
+        phrase = " ".join((add or remove).split())
+        if not phrase or len(phrase) > blocklist.MAX_PHRASE:
+            raise errors.InvalidInput(
+                f"A blocked phrase is a word or a few, up to {blocklist.MAX_PHRASE} characters: "
+                "`settings blocklist add <word or phrase>`."
+            )
+        with self._tx() as s:
+            current = self._settings(s, channel_id)
+            if not admin:
+                self._require_channel_director(s, current, user)
+            phrases = list(current.blocklist or [])
+            same = [p for p in phrases if blocklist.normalised(p) == blocklist.normalised(phrase)]
+            if add and not same:
+                if len(phrases) >= blocklist.MAX_PHRASES:
+                    raise errors.InvalidInput(
+                        f"The channel already blocks {blocklist.MAX_PHRASES} phrases; lift one first."
+                    )
+                phrases.append(phrase)
+            if remove and not same:
+                raise errors.NotFound(f"“{phrase}” is not on this channel's blocked words.")
+            if remove:
+                phrases = [p for p in phrases if p not in same]
+            current.blocklist = phrases
+            action = "blocklist_add" if add else "blocklist_remove"
+            hat = "admin" if admin and current.director != user else "director"
+            self._audit(s, None, channel_id, user, hat, action, {"phrase": phrase})
+            return phrases
 
     @staticmethod
     def _require_channel_director(s: Session, current: ChannelSettings, user: str) -> None:

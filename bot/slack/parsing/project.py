@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,17 +114,37 @@ def _zone(name: str) -> str:
     return name
 
 
-_SETTING_KEYS = {
+def _blocklist(rest: str) -> tuple[str, str] | None:
+    """`blocklist` lists; `blocklist add|remove <word or phrase>` changes (quotes optional)."""
+    verb, _, phrase = rest.strip().partition(" ")
+    phrase = phrase.strip().strip("\"'“”")
+    if not verb:
+        return None
+    if verb.lower() not in ("add", "remove") or not phrase:
+        raise UsageError(
+            "`settings blocklist add <word or phrase>`, `… remove <…>`, or `settings blocklist` to list."
+        )
+    return verb.lower(), phrase
+
+
+def _minutes_or_off(value: str) -> int | None:
+    return None if value.lower() == "off" else int(value)
+
+
+_SETTING_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "budget": ("iteration_budget", int),
     "cooloff": ("review_cooloff_minutes", int),
     "model": ("model", str),
     "gate-wait": ("gate_wait_hours", int),
     "queue-limit": ("queue_limit_per_user", int),
-    "gpu-minutes": ("gpu_minutes_weekly", int),
+    "gpu-minutes": ("gpu_minutes_weekly", _minutes_or_off),
 }
 
 
 def settings(rest: str) -> dict[str, Any]:
+    head, _, phrase = rest.strip().partition(" ")
+    if head.lower() == "blocklist":
+        return {"changes": {}, "blocklist": _blocklist(phrase)}
     try:
         tokens = shlex.split(rest)
     except ValueError as error:
@@ -141,10 +162,6 @@ def settings(rest: str) -> dict[str, Any]:
             if index < len(tokens) and ("/" in tokens[index] or tokens[index] == "UTC"):
                 changes["digest_tz"] = _zone(tokens[index])
                 index += 1
-            continue
-        if key == "gpu-minutes" and index + 1 < len(tokens) and tokens[index + 1].lower() == "off":
-            changes["gpu_minutes_weekly"] = None
-            index += 2
             continue
         if key in ("director", "operator", "reviewer") and index + 1 < len(tokens):
             changes[key] = user(tokens[index + 1])
