@@ -11,6 +11,11 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 RECIPE_CHUNK = "atelier"
+XMP_CHUNK = "XML:com.adobe.xmp"  # where XMP lives in a PNG (an iTXt chunk of this keyword)
+# IPTC's digital source types, which the EU AI Act's machine-readable marking points to: made by
+# a model, or a model's picture changed (repaired in a region, edited by a person, composed).
+DIGITAL_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+GENERATED, COMPOSITE = "trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"
 # A1111's sampler names for diffusers' schedulers: Civitai and the web UI's PNG Info parse
 # `Sampler:` by these. The JSON chunk keeps diffusers' class name.
 A1111_SAMPLERS = {
@@ -72,9 +77,37 @@ def to_png(image: Image.Image, params: dict[str, Any]) -> bytes:
     if "prompt" in params:
         info.add_text("parameters", a1111_parameters(params))
     info.add_text(RECIPE_CHUNK, json.dumps(params, sort_keys=True))
+    source = source_type(params)
+    if source is not None:
+        info.add_itxt(XMP_CHUNK, xmp(source))
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG", pnginfo=info, compress_type=zlib.Z_RLE)
     return buffer.getvalue()
+
+
+def source_type(params: dict[str, Any]) -> str | None:
+    """What made the picture, in IPTC's terms; None for what is not a picture (a mask)."""
+    if "prompt" in params:
+        return COMPOSITE if "parent" in params else GENERATED  # a repair keeps its parent's rest
+    if {"edited_from", "contact_sheet_of", "compares", "recipe_library"} & params.keys():
+        return COMPOSITE
+    return None
+
+
+def xmp(source: str) -> str:
+    """An XMP packet with the digital source type, readable by any XMP reader (no C2PA needed)."""
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" '
+        'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+        'xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        f'Iptc4xmpExt:DigitalSourceType="{DIGITAL_SOURCE}{source}" '
+        'xmp:CreatorTool="Atelier"/>'
+        "</rdf:RDF></x:xmpmeta>"
+        '<?xpacket end="r"?>'
+    )
 
 
 def read_png(data: bytes) -> tuple[Image.Image, dict[str, Any]]:

@@ -19,7 +19,7 @@ from bot.runner.backend import GenTask
 from bot.runner.diffusion import DiffusersBackend, backend_for
 from storage.files import ImageStore
 from storage.models import Image as ImageRow
-from storage.pngs import read_png
+from storage.pngs import DIGITAL_SOURCE, read_png
 
 Pixels = np.ndarray
 
@@ -135,6 +135,10 @@ def test_png_metadata_reads_back_and_reproduces_the_image(
     assert job is not None and job.result is not None
     sheet = Image.open(io.BytesIO(store.get(job.result["sheet_hash"])))
     assert "parameters" not in sheet.text  # type: ignore[attr-defined]
+    # XMP says what made each picture, in IPTC's words, for readers that know no C2PA.
+    made = Image.open(io.BytesIO(data)).info["XML:com.adobe.xmp"]
+    assert f'DigitalSourceType="{DIGITAL_SOURCE}trainedAlgorithmicMedia"' in made
+    assert "compositeWithTrainedAlgorithmicMedia" in sheet.info["XML:com.adobe.xmp"]
     assert read_png(store.get(job.result["sheet_hash"]))[1]["contact_sheet_of"] == list(
         range(1, 16)
     )

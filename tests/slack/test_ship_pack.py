@@ -76,6 +76,8 @@ def test_ship_posts_one_zip_of_the_cleared_finals_and_their_record(
     image = local.server.atelier.service.image(1, numbers[0])
     assert pack.read(final) == store.get(image.file_hash)  # full size, metadata and all
     assert f"Seed: {image.seed}" in read_png(pack.read(final))[0].text["parameters"]
+    xmp = read_png(pack.read(final))[0].info["XML:com.adobe.xmp"]  # no C2PA library needed
+    assert "Iptc4xmpExt:DigitalSourceType" in xmp and "/trainedAlgorithmicMedia" in xmp
     rows = list(csv.DictReader(io.StringIO(pack.read("finals.csv").decode())))
     assert rows == [
         {
