@@ -117,12 +117,7 @@ def new_project_submitted(
         return
     ack()
     if outcome is not None:
-        note = " ".join(outcome.warnings)
-        atelier.whisper(
-            chosen["channel"],
-            user,
-            f"Project {outcome.project.id} started; its thread is where the plays happen. {note}".strip(),
-        )
+        atelier.whisper(chosen["channel"], user, verbs.started(outcome))
 
 
 def register(app: App) -> None:

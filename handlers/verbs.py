@@ -9,6 +9,7 @@ verb, and one that stores something, follow docs/ARCHITECTURE.md's "Adding a thr
 from __future__ import annotations
 
 from bot.playbook.errors import NotFound, PlaybookError
+from bot.playbook.service import Outcome
 from bot.slack import blocks, grammar, modals
 from bot.slack.grammar import Command
 from bot.slack.parsing import common
@@ -69,10 +70,13 @@ def _new(call: Call) -> Reply:
         )
     else:
         outcome = call.service.start_project(call.channel, call.user, call.args["intent"])
+    return Reply(started(outcome))
+
+
+def started(outcome: Outcome) -> str:
+    """What the person who started a project is told (by `new` or the New project shortcut)."""
     note = " ".join(outcome.warnings)
-    return Reply(
-        f"Project {outcome.project.id} started; its thread is where the plays happen. {note}".strip()
-    )
+    return f"Project {outcome.project.id} started; its thread is where the plays happen. {note}".strip()
 
 
 def _roles(call: Call) -> Reply | None:

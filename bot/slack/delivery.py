@@ -102,8 +102,9 @@ class Dispatcher:
 
     def _queue_progress(self) -> None:
         """A progress message per active job, edited when its images or its place change."""
-        ahead = self.service.forecast()
-        for job in self.service.active_jobs():
+        active = self.service.active_jobs()
+        ahead = self.service.forecast() if active else {}
+        for job in active:
             state = blocks.progress_shown(job, ahead.get(job.id))
             shown = self.index.progress_message(job.id)
             if shown is None or shown.shown != state:

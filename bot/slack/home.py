@@ -19,11 +19,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.playbook.service import Home, PlaybookService
-from bot.slack.blocks import context, escape, mention, progress_text, section
+from bot.slack.blocks import Block, button, context, escape, next_step_text, progress_text, section
 from bot.slack.index import MessageIndex
 
 log = logging.getLogger("atelier.slack")
-Block = dict[str, Any]
 
 # Each list shows this many, then "and N more"; with the headings it stays far under Block
 # Kit's 100 blocks however many projects a person has.
@@ -91,26 +90,20 @@ def _turn_item(item: Any, links: dict[int, str]) -> Block:
     project = item.project
     block = section(
         f"{_name(item, links)} <#{project.channel_id}> — {escape(project.intent)}\n"
-        f"You: {item.step.text}"
+        f"You: {escape(item.step.text)}"
     )
     if item.step.click:
-        block["accessory"] = {
-            "type": "button",
-            "text": {"type": "plain_text", "text": "Approve"},
-            "action_id": f"home_{item.step.click}",
-            "value": str(project.id),
-            "style": "primary",
-        }
+        block["accessory"] = button(
+            "Approve", f"home_{item.step.click}", str(project.id), style="primary"
+        )
     return block
 
 
 def _project_line(item: Any, links: dict[int, str]) -> str:
     project = item.project
-    role = item.step.role
-    who = mention(getattr(project, role.value)) if role is not None else "anyone on it"
     return (
         f"{_name(item, links)} <#{project.channel_id}> — {escape(project.intent)}\n"
-        f"{item.play} · next: {item.step.text} ({who})"
+        f"{item.play} · {next_step_text(project, item.step)}"
     )
 
 
@@ -134,12 +127,17 @@ class HomeTab:
         self._seen: int | None = None
 
     def opened(self, user: str) -> None:
+        if self._seen is None:  # the first open: later changes are counted from here
+            self._seen = self.service.home_changes(-1)[0]
         with self._lock:
             self._opened.add(user)
         self.publish(user)
 
     def refresh(self) -> int:
         """One pass: note who may see something new, publish those due; how many went."""
+        with self._lock:
+            if not self._opened:
+                return 0  # nobody to refresh: no need to read the outbox (on the first open, it is)
         newest, people = self.service.home_changes(self._seen if self._seen is not None else -1)
         now = time.monotonic()
         with self._lock:

@@ -531,9 +531,7 @@ class SlackStandIn:
         return {"view": stored}
 
     def api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        channel = self._channel(params)
-        if channel in self.ws.removed:
-            raise SlackError("channel_not_found")
+        channel = self._channel(params)  # channel_not_found where the bot was removed
         ts = str(params.get("message_ts") or "")
         if self._find(channel, ts) is None:
             raise SlackError("message_not_found")

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.playbook import errors, gpu_cap
+from bot.playbook import blocklist, errors, gpu_cap
 from bot.playbook import notices as N
 from bot.playbook.presets import ModelPreset, preset_for
 from bot.playbook.rates import RateLimits
@@ -186,6 +186,10 @@ class UseCases:
             yield decision
             self._audit(s, project, project.channel_id, user, decision.hat, action, decision.detail)
             refresh_root(s, project)
+
+    def _check_words(self, user: str, texts: Iterable[str | None], action: str, **at: Any) -> None:
+        """Prompt text holding the channel's blocked words is refused (bot.playbook.blocklist)."""
+        blocklist.guard(self.sessions, self.clock, user=user, texts=texts, action=action, **at)
 
     def authorize(self, project_id: int, user: str, action: str) -> None:
         """Refuse early, before an adapter downloads or decodes anything for someone without the role."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.playbook import blocklist, errors
+from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.instructions import repair_prompts
 from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled, post, refresh_root
@@ -105,14 +105,7 @@ class FixUseCases(UseCases):
         force: bool = False,
     ) -> Outcome:
         """A repair; one over a third of the image is refused unless the Director forces it."""
-        blocklist.guard(
-            self.sessions,
-            self.clock,
-            user=user,
-            texts=[instruction],
-            action="fix",
-            project_id=project_id,
-        )
+        self._check_words(user, [instruction], "fix", project_id=project_id)
         strength, coverage = _region(mode, strength, cells, mask_hash, mask_coverage)
         forced = _too_large(coverage)
         if forced and not force:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.playbook import blocklist, errors
+from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.aspect import check_size, size_for
 from bot.playbook.loras import LoraChoice, check_loras
@@ -164,14 +164,7 @@ class LockInUseCases(UseCases):
         slot: str | None = None,
         loras: list[LoraChoice] | None = None,
     ) -> Outcome:
-        blocklist.guard(
-            self.sessions,
-            self.clock,
-            user=user,
-            texts=[template, style, value],
-            action="lock",
-            project_id=project_id,
-        )
+        self._check_words(user, [template, style, value], "lock", project_id=project_id)
         with self._decide(
             project_id,
             user,

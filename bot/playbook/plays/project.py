@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.playbook import blocklist, errors
+from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.intent import is_one_sentence
 from bot.playbook.next_step import Facts, Step, next_step
@@ -51,14 +51,7 @@ class ProjectUseCases(UseCases):
         operator: str | None = None,
         reviewer: str | None = None,
     ) -> Outcome:
-        blocklist.guard(
-            self.sessions,
-            self.clock,
-            user=user,
-            texts=[intent],
-            action="new",
-            channel_id=channel_id,
-        )
+        self._check_words(user, [intent], "new", channel_id=channel_id)
         with self._tx() as s:
             project, warnings = self._open_project(
                 s, channel_id, user, intent, director=director, operator=operator, reviewer=reviewer
@@ -120,14 +113,7 @@ class ProjectUseCases(UseCases):
 
     def set_intent(self, project_id: int, user: str, intent: str) -> Outcome:
         intent = " ".join(intent.split())
-        blocklist.guard(
-            self.sessions,
-            self.clock,
-            user=user,
-            texts=[intent],
-            action="intent",
-            project_id=project_id,
-        )
+        self._check_words(user, [intent], "intent", project_id=project_id)
         with self._decide(project_id, user, "set_intent", running=False) as d:
             if not is_one_sentence(intent):
                 raise errors.InvalidInput(

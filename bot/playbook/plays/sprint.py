@@ -6,7 +6,7 @@ import secrets
 
 from sqlalchemy import select
 
-from bot.playbook import blocklist, errors
+from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.aspect import sized
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
@@ -66,14 +66,7 @@ class SprintUseCases(UseCases):
         subject = " ".join(subject.split())
         styles = [" ".join(style.split()) for style in styles if style.strip()]
         _check_sprint(subject, styles, count)
-        blocklist.guard(
-            self.sessions,
-            self.clock,
-            user=user,
-            texts=[subject, *styles],
-            action="sprint",
-            project_id=project_id,
-        )
+        self._check_words(user, [subject, *styles], "sprint", project_id=project_id)
         with self._decide(project_id, user, "run_sprint") as d:
             project = d.project
             run = self._play(d.s, project, Play.SPRINT)

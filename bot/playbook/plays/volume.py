@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.playbook import blocklist, errors
+from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.aspect import parse_size, size_for
 from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range, not_culled
@@ -108,14 +108,7 @@ class VolumeUseCases(UseCases):
     ) -> Outcome:
         values = [" ".join(value.split()) for value in values if value.strip()]
         _check_values(values, per_value)
-        blocklist.guard(
-            self.sessions,
-            self.clock,
-            user=user,
-            texts=values,
-            action="volume",
-            project_id=project_id,
-        )
+        self._check_words(user, values, "volume", project_id=project_id)
         with self._decide(project_id, user, "run_volume") as d:
             recipe = _check_recipe(self._latest_recipe(d.s, d.project.id))
             if recipe.approved_at is None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from bot.playbook import blocklist, errors
+from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.intent import is_one_sentence
 from bot.playbook.plays.base import Outcome, notice
@@ -67,14 +67,7 @@ class LibraryUseCases(ProjectUseCases):
     def start_from_recipe(
         self, channel_id: str, user: str, intent: str, project_id: int, version: int | None
     ) -> Outcome:
-        blocklist.guard(
-            self.sessions,
-            self.clock,
-            user=user,
-            texts=[intent],
-            action="new",
-            channel_id=channel_id,
-        )
+        self._check_words(user, [intent], "new", channel_id=channel_id)
         with self._tx() as s:
             source = _source_recipe(s, channel_id, project_id, version)
             if source.model_id not in self.models:
