@@ -71,6 +71,33 @@ def _write_ship_pack(config: Config, service: PlaybookService, project: int, pat
     return 0
 
 
+def cmd_verify(_config: Config, args: argparse.Namespace) -> int:
+    """Each file's Content Credentials and whether they validate; 0 only when all do."""
+    from storage.content_credentials import trust_anchors, verify
+    from storage.pngs import xmp_source
+
+    anchors = trust_anchors()
+    failed = 0
+    for name in args.files:
+        try:
+            data = Path(name).read_bytes()
+        except OSError as error:
+            print(f"{name}: cannot read ({error.strerror})")
+            failed += 1
+            continue
+        verdict = verify(data, anchors)
+        line = verdict.summary()
+        if verdict.state == "none":
+            try:
+                marked = xmp_source(data)
+            except (OSError, SyntaxError, ValueError):  # not an image PIL can open
+                marked = None
+            line = "no Content Credentials" + (f" (XMP marks it {marked})" if marked else "")
+        print(f"{name}: {line}")
+        failed += not verdict.ok
+    return 1 if failed else 0
+
+
 def cmd_runner(config: Config, args: argparse.Namespace) -> int:
     from bot.runner.diffusion import registered_backend
     from bot.runner.worker import Worker
@@ -86,6 +113,7 @@ def cmd_runner(config: Config, args: argparse.Namespace) -> int:
         lease_seconds=args.lease_seconds,
         batch_size=args.batch_size,
         poll_seconds=args.poll_seconds,
+        credentials=config.credentials(),
     )
 
     asked = on_signals()
@@ -223,6 +251,17 @@ def parser() -> argparse.ArgumentParser:
         "--zip", metavar="PACK.zip", help="write the ship pack (finals, CSV, recipes, gate, audit)"
     )
     export.set_defaults(run=cmd_export)
+
+    verify = sub.add_parser(
+        "verify",
+        help="print each PNG's Content Credentials (C2PA) and whether they validate",
+        description="Exit status 0 only when every file has valid credentials. "
+        "ATELIER_C2PA_TRUST (PEM) names the certificates whose signatures count as trusted.",
+    )
+    verify.add_argument(
+        "files", nargs="+", metavar="FILE", help="PNG files, e.g. a ship pack's finals"
+    )
+    verify.set_defaults(run=cmd_verify)
 
     runner = sub.add_parser("runner", help="run a GPU runner that claims and renders jobs")
     runner.add_argument(

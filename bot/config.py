@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from dotenv import load_dotenv
 
+from storage.content_credentials import Credentials
+
 SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -36,6 +38,9 @@ class Config:
     # Pipelines a runner keeps loaded (None: 1 on CUDA, 2 on CPU).
     max_loaded_models: int | None = None
     lora_folder: str | None = None  # ATELIER_LORAS: a folder of .safetensors LoRAs
+    # Content Credentials: the team's signing certificate chain and key (PEM text or paths).
+    c2pa_cert: str | None = None
+    c2pa_key: str | None = None
 
     @classmethod
     def from_env(cls) -> Config:
@@ -55,6 +60,8 @@ class Config:
             slack_file_limit_mb=float(env("ATELIER_SLACK_FILE_LIMIT_MB", "1000")),
             max_loaded_models=int(env("ATELIER_MAX_LOADED_MODELS", "0")) or None,
             lora_folder=env("ATELIER_LORAS"),
+            c2pa_cert=env("ATELIER_C2PA_CERT"),
+            c2pa_key=env("ATELIER_C2PA_KEY"),
         )
 
     def models(self) -> dict[str, str]:
@@ -81,5 +88,16 @@ class Config:
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
         return [
-            s for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token) if s
+            s
+            for s in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.c2pa_key,  # inline PEM: the signing key itself
+            )
+            if s
         ]
+
+    def credentials(self) -> Credentials | None:
+        """The team's Content Credentials signer, or None (with a warning) when not set up."""
+        return Credentials.configured(self.c2pa_cert, self.c2pa_key)

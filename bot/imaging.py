@@ -107,19 +107,35 @@ def grid_mask(cells: Sequence[int], width: int, height: int) -> Image.Image:
     mask = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(mask)
     for cell in cells:
-        if not 0 <= cell < GRID * GRID:
-            raise ValueError(f"grid cell {cell} is outside the 3×3 grid")
-        column, row = cell % GRID, cell // GRID
-        draw.rectangle(
-            (
-                column * width // GRID,
-                row * height // GRID,
-                (column + 1) * width // GRID - 1,
-                (row + 1) * height // GRID - 1,
-            ),
-            fill=255,
-        )
+        draw.rectangle(cell_box(cell, width, height), fill=255)
     return mask
+
+
+def cell_box(cell: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """The pixel box of a 3×3 grid cell (0-based, row-major), inclusive."""
+    if not 0 <= cell < GRID * GRID:
+        raise ValueError(f"grid cell {cell} is outside the 3×3 grid")
+    column, row = cell % GRID, cell // GRID
+    return (
+        column * width // GRID,
+        row * height // GRID,
+        (column + 1) * width // GRID - 1,
+        (row + 1) * height // GRID - 1,
+    )
+
+
+def outline_cells(picture: Image.Image, cells: Sequence[int]) -> Image.Image:
+    """The picture with grid cells outlined and named: where a send-back's pins point."""
+    shown = picture.convert("RGB")
+    draw = ImageDraw.Draw(shown)
+    line = max(2, min(shown.size) // 96)
+    for cell in cells:
+        box = cell_box(cell, shown.width, shown.height)
+        draw.rectangle(box, outline=(255, 32, 96), width=line)
+        name = "abc"[cell % GRID] + str(cell // GRID + 1)
+        draw.rectangle((box[0], box[1], box[0] + 8 * len(name) + 6, box[1] + 14), fill=(255, 32, 96))
+        draw.text((box[0] + 3, box[1] + 1), name, fill=(255, 255, 255))
+    return shown
 
 
 # A pixel counts as changed when a channel moved by more than this (of 255): below it is the

@@ -139,7 +139,10 @@ class Server:
         index = MessageIndex(sessions)
         store = ImageStore(config.image_store)
         client = make_client(config)
-        atelier = Atelier(service, index, store, client, LoraFolder(config.lora_folder))
+        credentials = config.credentials()
+        atelier = Atelier(
+            service, index, store, client, LoraFolder(config.lora_folder), credentials
+        )
         inbox = InboxWorkers(
             sessions,
             create_replay_app(config, atelier),
@@ -157,9 +160,18 @@ class Server:
             interval=dispatch_interval,
             file_limit=int(config.slack_file_limit_mb * 1024 * 1024),
             home=atelier.home,
+            credentials=credentials,
         )
         worker = (
-            Worker(sessions, store, _lazy_backend(config), poll_seconds=0.5) if runner else None
+            Worker(
+                sessions,
+                store,
+                _lazy_backend(config),
+                poll_seconds=0.5,
+                credentials=credentials,
+            )
+            if runner
+            else None
         )
         schedules = Schedules(service, store, engine)
         return cls(config, engine, app, inbox, atelier, dispatcher, worker, schedules)

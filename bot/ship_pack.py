@@ -18,9 +18,18 @@ from typing import Any
 
 from bot.playbook.gate import GateItem
 from bot.playbook.tools.ship import ShipRecord
+from storage.content_credentials import trust_anchors, verify
 from storage.files import PIECE, ImageStore
 
-FINALS_COLUMNS = ["number", "file", "alt_text", "cleared_by", "cleared_at", *GateItem]
+FINALS_COLUMNS = [
+    "number",
+    "file",
+    "alt_text",
+    "cleared_by",
+    "cleared_at",
+    *GateItem,
+    "content_credentials",  # `atelier verify`'s verdict: valid/trusted, signer, actions; or none
+]
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,7 +51,7 @@ def write(record: ShipRecord, store: ImageStore, target: Path) -> int:
             entry.compress_type = zipfile.ZIP_STORED
             with store.open(final.file_hash) as source, pack.open(entry, "w") as sink:
                 shutil.copyfileobj(source, sink, PIECE)
-        pack.writestr("finals.csv", _finals_csv(record))
+        pack.writestr("finals.csv", _finals_csv(record, _credentials(record, store)))
         pack.writestr("recipes.json", _json(record.recipes))
         pack.writestr("gate.json", _json(record.gate))
         pack.writestr("audit.json", _json(record.audit))
@@ -54,7 +63,17 @@ def filename(record: ShipRecord) -> str:
     return f"atelier-p{record.project_id}-ship-pack.zip"
 
 
-def _finals_csv(record: ShipRecord) -> str:
+def _credentials(record: ShipRecord, store: ImageStore) -> dict[int, str]:
+    """Each final's Content Credentials, read as a client's tools would (streamed, not held)."""
+    anchors = trust_anchors()
+    verdicts = {}
+    for final in record.finals:
+        with store.open(final.file_hash) as source:
+            verdicts[final.number] = verify(source, anchors).summary()
+    return verdicts
+
+
+def _finals_csv(record: ShipRecord, credentials: dict[int, str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, FINALS_COLUMNS)
     writer.writeheader()
@@ -63,7 +82,8 @@ def _finals_csv(record: ShipRecord) -> str:
         row.pop("file_hash")
         row.update(row.pop("checklist"))
         writer.writerow(
-            {name: inert(value) for name, value in row.items()} | {"file": final_name(final.number)}
+            {name: inert(value) for name, value in row.items()}
+            | {"file": final_name(final.number), "content_credentials": credentials[final.number]}
         )
     return out.getvalue()
 
@@ -87,7 +107,8 @@ def _readme(record: ShipRecord) -> str:
     return (
         f"Atelier ship pack, project {record.project_id}: {record.intent}\n\n"
         f"finals/       {len(record.finals)} cleared final(s), full size, metadata in each PNG\n"
-        "finals.csv    number, file, alt text, who cleared it and when, the checklist\n"
+        "finals.csv    number, file, alt text, who cleared it and when, the checklist, and\n"
+        "              each final's Content Credentials (C2PA; `atelier verify FILE` checks one)\n"
         "recipes.json  the recipe card(s)\n"
         "gate.json     every pass of the review gate, send-backs included\n"
         "audit.json    every decision, by whom and in which hat\n\n"

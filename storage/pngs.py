@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zlib
 from typing import Any
 
@@ -108,6 +109,14 @@ def xmp(source: str) -> str:
         "</rdf:RDF></x:xmpmeta>"
         '<?xpacket end="r"?>'
     )
+
+
+def xmp_source(data: bytes) -> str | None:
+    """The digital source type a PNG's XMP names (`trainedAlgorithmicMedia`, …), if any."""
+    found = re.search(
+        r'DigitalSourceType="[^"]*/([^"/]+)"', Image.open(io.BytesIO(data)).info.get(XMP_CHUNK, "")
+    )
+    return found.group(1) if found else None
 
 
 def read_png(data: bytes) -> tuple[Image.Image, dict[str, Any]]:

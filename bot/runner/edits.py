@@ -18,6 +18,7 @@ from bot.runner.backend import Backend, GenTask
 from bot.runner.jobs import ClaimedJob, JobError, Released, Runner
 from bot.runner.sheets import finish_with_sheet, job_of
 from storage import queue
+from storage.content_credentials import encode
 from storage.models import Image
 from storage.pngs import read_png, to_png
 
@@ -59,6 +60,7 @@ def fix(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None:
                 mask_hash=mask_hash,
                 parent=parent.number,
             ),
+            parent.id,
         )
         # 4. Record the new version under its parent.
         with w.sessions.begin() as s:
@@ -141,7 +143,9 @@ def upscale(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None
         scale = item["scale"]
         task = _task_from(parent, init.width * scale, init.height * scale)
         picture = backend.upscale(task, init, scale)
-        stored = w.write_png(picture, w.png_params(task, backend, upscaled_from=parent.number))
+        stored = w.write_png(
+            picture, w.png_params(task, backend, upscaled_from=parent.number), parent.id
+        )
         # 4. Record it as a keeper beside its parent, and the progress.
         with w.sessions.begin() as s:
             row = w.log_row(
@@ -163,9 +167,8 @@ def upscale(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None
             s.scalars(select(Image).where(Image.job_id == job.id).order_by(Image.job_index))
         )
         tiles = [Tile(w.load_png(image), image.number, "upscaled") for image in images]
-        digest = w.store.put(
-            to_png(contact_sheet(tiles), {"contact_sheet_of": [i.number for i in images]})
-        )
+        sheet_of = {"contact_sheet_of": [i.number for i in images]}
+        digest = w.store.put(encode(contact_sheet(tiles), sheet_of, w.credentials))
         result = {"sheet_hash": digest, "images": [image.id for image in images]}
         queue.complete(s, job_of(s, job.id), result)
 
@@ -194,6 +197,7 @@ def vary(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None:
         stored = w.write_png(
             picture,
             w.png_params(task, backend, strength=params["strength"], varied_from=source.number),
+            source.id,
         )
         # 4. Record it as a candidate of N's play, a version of N.
         with w.sessions.begin() as s:

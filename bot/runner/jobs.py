@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.playbook.recipe import lora_tuples
 from bot.runner.backend import Backend, GenTask
 from bot.runner.pipeline import SavingLine
+from storage.content_credentials import Credentials
 from storage.files import ImageStore
 from storage.models import Image
 
@@ -84,12 +85,15 @@ class Runner(Protocol):
     batch_size: int
     stop: threading.Event
     line: SavingLine
+    credentials: Credentials | None
 
     def check(self, lost: threading.Event) -> None: ...
     def release(self, job_ids: Sequence[int]) -> None: ...
     def owes_turn(self, job_ids: list[int]) -> bool: ...
     def generate(self, backend: Backend, tasks: list[GenTask]) -> list[PILImage.Image]: ...
-    def write_png(self, picture: PILImage.Image, params: dict[str, Any]) -> Stored: ...
+    def write_png(
+        self, picture: PILImage.Image, params: dict[str, Any], parent_id: int | None = None
+    ) -> Stored: ...
     def load_png(self, image: Image) -> PILImage.Image: ...
     def record_image(
         self,

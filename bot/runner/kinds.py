@@ -94,10 +94,22 @@ def _save_chunk(
 ) -> None:
     """On the saving line: the PNGs into the store first, then their rows in one transaction."""
     stored = [
-        w.write_png(picture, w.png_params(item.task, backend, style=item.extra.get("style")))
+        w.write_png(
+            picture,
+            w.png_params(item.task, backend, **_png_extra(item.extra)),
+            item.extra.get("parent_id"),  # a re-roll names its original
+        )
         for item, picture in zip(chunk, rendered, strict=True)
     ]
     _record_chunk(w, jobs, chunk, stored, backend)
+
+
+def _png_extra(extra: dict[str, Any]) -> dict[str, Any]:
+    """What a render's PNG records beside its task: the style, and a re-roll's original."""
+    return {
+        "style": extra.get("style"),
+        **({"rerolled_from": extra["rerolled_from"]} if "rerolled_from" in extra else {}),
+    }
 
 
 def _pending(w: Runner, claimed: list[ClaimedJob]) -> list[Pending]:
@@ -213,7 +225,8 @@ def _hero_image(
     if made is not None:
         return made
     w.check(lost)
-    stored = w.write_png(w.generate(backend, [task])[0], w.png_params(task, backend))
+    picture = w.generate(backend, [task])[0]
+    stored = w.write_png(picture, w.png_params(task, backend), source.id if source else None)
     with w.sessions.begin() as s:
         parent = s.get(Image, source.id) if source else None
         made = w.record_image(

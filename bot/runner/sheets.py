@@ -12,8 +12,8 @@ from bot.imaging import Tile, contact_sheet
 from bot.runner.backend import Backend
 from bot.runner.jobs import LeaseLost, Runner
 from storage import queue
+from storage.content_credentials import encode
 from storage.models import Image, Job
-from storage.pngs import to_png
 
 
 def finish_with_sheet(
@@ -37,7 +37,8 @@ def finish_with_sheet(
         for image in images
     ]
     sheet = contact_sheet(tiles, by_label=any(image.style for image in images))
-    digest = w.store.put(to_png(sheet, {"contact_sheet_of": [image.number for image in images]}))
+    sheet_of = {"contact_sheet_of": [image.number for image in images]}
+    digest = w.store.put(encode(sheet, sheet_of, w.credentials))
     warnings = w.prompt_warnings(backend, images)
     with w.sessions.begin() as s:
         job = s.get(Job, job_id)

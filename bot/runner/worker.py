@@ -27,9 +27,10 @@ from bot.runner.kinds import KINDS
 from bot.runner.metering import Meter
 from bot.runner.pipeline import SavingLine, Step
 from storage import prompt_log, queue
+from storage.content_credentials import Credentials, encode
 from storage.files import ImageStore, StoreError
 from storage.models import Image, Job
-from storage.pngs import read_png, to_png
+from storage.pngs import read_png
 
 log = logging.getLogger("atelier.runner")
 T = TypeVar("T")
@@ -48,6 +49,7 @@ class Worker:
         lease_seconds: float = 60.0,
         batch_size: int = 4,
         poll_seconds: float = 1.0,
+        credentials: Credentials | None = None,
     ) -> None:
         self.sessions = sessions
         self.store = store
@@ -62,6 +64,7 @@ class Worker:
         self.stop = threading.Event()
         self.holding: set[int] = set()  # the jobs in hand, for a shutdown that cannot wait
         self.line = SavingLine()
+        self.credentials = credentials  # the team's C2PA signer; None writes XMP only
 
     # ---- loop ---------------------------------------------------------------------------
 
@@ -207,9 +210,23 @@ class Worker:
 
     # ---- saving ---------------------------------------------------------------------------
 
-    def write_png(self, picture: PILImage.Image, params: dict[str, Any]) -> Stored:
-        """Write the PNG before any transaction opens: a database lock never waits on the store."""
-        return Stored(self.store.put(to_png(picture, params)), picture.width, picture.height)
+    def write_png(
+        self, picture: PILImage.Image, params: dict[str, Any], parent_id: int | None = None
+    ) -> Stored:
+        """Write the PNG before any transaction opens: a database lock never waits on the store.
+
+        With the team's credentials it is signed, naming the image it came from (`parent_id`)
+        as its ingredient.
+        """
+        parent = self._parent_png(parent_id) if self.credentials and parent_id else None
+        png = encode(picture, params, self.credentials, parent)
+        return Stored(self.store.put(png), picture.width, picture.height)
+
+    def _parent_png(self, image_id: int) -> bytes | None:
+        with self.sessions.begin() as s:
+            parent = s.get(Image, image_id)
+            digest = parent.file_hash if parent else None
+        return self.store.get(digest) if digest else None
 
     def record_image(
         self,

@@ -11,8 +11,9 @@ from typing import Any
 from bot.imaging import Comparison, compare
 from bot.slack.blocks import context, image_block
 from bot.slack.sender import Sender
+from storage.content_credentials import encode
 from storage.models import Image, OutboxMessage
-from storage.pngs import read_png, to_png
+from storage.pngs import read_png
 
 # Versions a gate shows beside their parent: what someone changed by hand or by a repair.
 EDITS = ("inpaint", "img2img", "editor")
@@ -27,7 +28,8 @@ def upload(
         read_png(d.store.get(after.file_hash))[0],
         (f"#{before.number}", f"#{after.number}"),
     )
-    digest = d.store.put(to_png(shown.image, {"compares": [before.number, after.number]}))
+    compares = {"compares": [before.number, after.number]}
+    digest = d.store.put(encode(shown.image, compares, d.credentials))
     name = f"compare-{before.number}-{after.number}.png"
     return d.upload(message, digest, name, f"#{before.number} vs #{after.number}"), shown
 

@@ -13,6 +13,7 @@ from bot.lora_files import LoraFolder
 from bot.playbook.service import PlaybookService
 from bot.slack.home import HomeTab
 from bot.slack.index import MessageIndex
+from storage.content_credentials import Credentials
 from storage.files import ImageStore
 from storage.models import Project
 
@@ -26,6 +27,7 @@ class Atelier:
     store: ImageStore
     client: WebClient
     loras: LoraFolder = field(default_factory=lambda: LoraFolder(None))
+    credentials: Credentials | None = None  # signs what serve writes: editors' files, sheets
     home: HomeTab = field(init=False)
 
     def __post_init__(self) -> None:

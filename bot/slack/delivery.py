@@ -27,6 +27,7 @@ from bot.slack.home import HomeTab
 from bot.slack.index import MessageIndex
 from bot.slack.posts import RENDERERS, NotReady
 from storage import outbox
+from storage.content_credentials import Credentials
 from storage.files import ImageStore, StoreError
 from storage.models import OutboxMessage
 
@@ -64,6 +65,7 @@ class Dispatcher:
         interval: float = 0.5,
         file_limit: int = 1000 * 1024 * 1024,
         home: HomeTab | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.service = service
         self.home = home  # refreshed after each pass, when serve has Slack's Home tab
@@ -71,6 +73,7 @@ class Dispatcher:
         self.index = index
         self.sessions = sessions
         self.store = store
+        self.credentials = credentials  # signs the comparisons it draws
         self.client = client
         self.interval = interval
         self.stop = threading.Event()

@@ -9,7 +9,8 @@ from bot.imaging import Tile, contact_sheet
 from bot.playbook.service import LibraryEntry
 from bot.slack.blocks import context, escape, image_block, section
 from bot.slack.context import Atelier
-from storage.pngs import read_png, to_png
+from storage.content_credentials import encode
+from storage.pngs import read_png
 
 
 def library_blocks(
@@ -56,8 +57,10 @@ def _sheet(atelier: Atelier, heroes: Sequence[LibraryEntry]) -> dict[str, Any]:
         for entry in heroes
         if entry.hero is not None
     ]
-    sheet = to_png(
-        contact_sheet(tiles, tile_size=128), {"recipe_library": [e.name for e in heroes]}
+    sheet = encode(
+        contact_sheet(tiles, tile_size=128),
+        {"recipe_library": [e.name for e in heroes]},
+        atelier.credentials,
     )
     uploaded = atelier.client.files_upload_v2(
         content=sheet, filename="recipe-library.png", title="Recipe library"

@@ -21,6 +21,7 @@ from bot.slack.blocks import (
     reproducibility_line,
     section,
 )
+from storage.content_credentials import Verdict
 from storage.states import KEEPERS
 
 if TYPE_CHECKING:
@@ -209,12 +210,33 @@ def repaired(
 # ---- play 5: the review gate -----------------------------------------------------------------
 
 
+def credentials_line(verdict: Verdict) -> str:
+    """What the final's Content Credentials say; a hint, not a box: the Reviewer may ship without."""
+    if verdict.ok:
+        return (
+            f":label: Content Credentials: {escape(verdict.state)}, signed by "
+            f"{escape(verdict.signer)} ({escape(verdict.source)})"
+        )
+    if verdict.state == "none":
+        return (
+            ":warning: No Content Credentials: Atelier has no signing certificate, so this image "
+            "carries only the XMP mark (trainedAlgorithmicMedia). Where the EU AI Act or a client "
+            "asks for C2PA, set ATELIER_C2PA_CERT and ATELIER_C2PA_KEY (README: Content Credentials)."
+        )
+    return (
+        ":x: Its Content Credentials do not validate ("
+        + escape(", ".join(verdict.problems))
+        + "): the file changed after it was signed."
+    )
+
+
 def gate(
     project: Project,
     view: GateView,
     file_id: str,
     draft: GateDraft | None = None,
     beside: list[Block] | None = None,
+    credentials: Verdict | None = None,
 ) -> list[Block]:
     """The gate: the image (and, for a repair or edit, its parent beside it), checklist, alt text."""
     image = view.image
@@ -267,7 +289,7 @@ def gate(
             "block_id": f"gate_boxes:{project.id}:{image.number}",
             "elements": [checkbox],
         },
-        context(logged),
+        context(logged + (f"\n{credentials_line(credentials)}" if credentials else "")),
         {
             "type": "input",
             "block_id": f"gate_alt:{project.id}:{image.number}",

@@ -11,6 +11,7 @@ from bot import ship_pack as shipping
 from bot.slack import blocks, comparisons, messages
 from bot.slack.notices import notice_text
 from bot.slack.sender import Sender
+from storage.content_credentials import verify
 from storage.models import Image, Job, OutboxMessage, Project
 
 Renderer = Callable[[Sender, OutboxMessage, "Project | None"], dict[str, Any]]
@@ -125,12 +126,15 @@ def gate(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str
     view = d.service.gate_view(project.id, number)
     file_id = d.upload(message, view.image.file_hash, f"gate-{number}.png", f"#{number}")
     draft = d.service.gate_draft(project.id, number)
+    with d.store.open(view.image.file_hash) as png:
+        credentials = verify(png)
+    beside = _beside_parent(d, message, view.image)
     return post_in_thread(
         d,
         message,
         project,
         f"Review gate: #{number}",
-        messages.gate(project, view, file_id, draft, _beside_parent(d, message, view.image)),
+        messages.gate(project, view, file_id, draft, beside, credentials),
         kind="gate",
         image_id=view.image.id,
     )

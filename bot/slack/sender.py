@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.playbook.service import PlaybookService
 from bot.slack.index import MessageIndex
+from storage.content_credentials import Credentials
 from storage.files import ImageStore
 from storage.models import OutboxMessage
 
@@ -22,6 +23,7 @@ class Sender(Protocol):
     store: ImageStore
     client: WebClient
     file_limit: int
+    credentials: Credentials | None
 
     def chat_post(
         self, message: OutboxMessage, *, shared: str | None = None, **post: Any

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.playbook.errors import InvalidInput
 from bot.slack.blocks import escape
 from bot.slack.context import Atelier
+from storage.content_credentials import encode
 from storage.models import Project
 from storage.pngs import mask_coverage, to_png
 
@@ -136,7 +137,10 @@ def record_editor_upload(
     largest = atelier.service.preset(project.model).max_size
     picture = fetch_upload(atelier, files[0], (largest, largest))
     # Only the lineage: the editor's Slack id and file name stay in Atelier, not in the PNG.
-    digest = atelier.store.put(to_png(picture.convert("RGB"), {"edited_from": original.number}))
+    edited = {"edited_from": original.number}
+    parent = atelier.store.get(original.file_hash) if atelier.credentials else None
+    png = encode(picture.convert("RGB"), edited, atelier.credentials, parent)
+    digest = atelier.store.put(png)
     atelier.service.record_editor_file(
         project.id,
         user,

@@ -91,6 +91,7 @@ def test_ship_posts_one_zip_of_the_cleared_finals_and_their_record(
             "no_offensive_content": "True",
             "alt_text_written": "True",
             "logged_with_recipe": "True",
+            "content_credentials": "none",  # no certificate here: test_content_credentials
         }
     ]
     gate = json.loads(pack.read("gate.json"))

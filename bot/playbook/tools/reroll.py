@@ -70,6 +70,7 @@ class RerollUseCases(UseCases):
                     "style": image.style,
                     "slot_value": image.slot_value,
                     "parent_id": image.id,
+                    "rerolled_from": image.number,  # named in its Content Credentials
                 }
                 for i in range(count)
             ],
