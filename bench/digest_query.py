@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 
 from bot.playbook.service import PlaybookService
 from storage.db import make_engine, make_sessions, migrate
-from storage.models import AuditEntry, GateReview, Image, Project
+from storage.gate_models import GateReview
+from storage.models import AuditEntry, Image, Project
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 CHANNELS = [f"C{n:03d}" for n in range(10)]

@@ -133,7 +133,9 @@ def outline_cells(picture: Image.Image, cells: Sequence[int]) -> Image.Image:
         box = cell_box(cell, shown.width, shown.height)
         draw.rectangle(box, outline=(255, 32, 96), width=line)
         name = "abc"[cell % GRID] + str(cell // GRID + 1)
-        draw.rectangle((box[0], box[1], box[0] + 8 * len(name) + 6, box[1] + 14), fill=(255, 32, 96))
+        draw.rectangle(
+            (box[0], box[1], box[0] + 8 * len(name) + 6, box[1] + 14), fill=(255, 32, 96)
+        )
         draw.text((box[0] + 3, box[1] + 1), name, fill=(255, 255, 255))
     return shown
 

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from bot.playbook import checklist
 from bot.playbook.gate import GateItem
 from bot.playbook.tools.ship import ShipRecord
 from storage.content_credentials import trust_anchors, verify
@@ -75,7 +76,14 @@ def _credentials(record: ShipRecord, store: ImageStore) -> dict[int, str]:
 
 def _finals_csv(record: ShipRecord, credentials: dict[int, str]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, FINALS_COLUMNS)
+    # The channel's own checklist items, as the finals' gate passes recorded them.
+    own = {
+        key: None
+        for final in record.finals
+        for key in final.checklist
+        if key not in checklist.PLAYBOOK_KEYS
+    }
+    writer = csv.DictWriter(out, [*FINALS_COLUMNS[:-1], *own, FINALS_COLUMNS[-1]])
     writer.writeheader()
     for final in record.finals:
         row: dict[str, Any] = asdict(final)

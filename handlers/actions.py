@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.playbook.errors import PlaybookError
-from bot.playbook.gate import GateItem
 from bot.slack import blocks, modals
 from bot.slack.context import Atelier
 from handlers.context import decide, went_wrong
@@ -113,7 +112,7 @@ def fix_open(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> 
 
 def gate_boxes(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
     _, project_id, number = action["block_id"].split(":")
-    ticked = {GateItem(option["value"]) for option in action.get("selected_options", [])}
+    ticked = {option["value"] for option in action.get("selected_options", [])}
     atelier.service.save_gate_draft(int(project_id), body["user"]["id"], int(number), ticked=ticked)
 
 
@@ -126,11 +125,11 @@ def gate_alt(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> 
 
 def _gate_state(
     body: dict[str, Any], project_id: int, number: int
-) -> tuple[set[GateItem] | None, str | None]:
+) -> tuple[set[str] | None, str | None]:
     values = body.get("state", {}).get("values", {})
     boxes = values.get(f"gate_boxes:{project_id}:{number}", {}).get("gate_boxes")
     alt = values.get(f"gate_alt:{project_id}:{number}", {}).get("gate_alt")
-    ticked = {GateItem(o["value"]) for o in boxes["selected_options"]} if boxes else None
+    ticked = {o["value"] for o in boxes["selected_options"]} if boxes else None
     return ticked, (alt or {}).get("value") if alt else None
 
 
@@ -148,7 +147,8 @@ def gate_sendback(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]
             f"Only the Reviewer ({blocks.mention(project.reviewer)}) can send an image back; nothing was changed."
         )
     atelier.client.views_open(
-        trigger_id=body["trigger_id"], view=modals.sendback_modal(project, number)
+        trigger_id=body["trigger_id"],
+        view=modals.sendback_modal(project, number, atelier.service.checklist(project.channel_id)),
     )
 
 

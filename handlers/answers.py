@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from bot.playbook import checklist as gate_checklist
 from bot.playbook.errors import NotAuthorized
 from bot.playbook.metrics import NO_INPUTS, all_metrics
 from bot.slack import blocks
@@ -13,17 +15,26 @@ from bot.slack.info import info_blocks
 from bot.slack.library import library_blocks
 from handlers.context import Call, Reply, in_project
 
+T = TypeVar("T")
+
 PROJECT_PREFIX = "In the channel, start a command with `p3` to act on project 3 (`p3 status`)."
 
 
-def update_channel(call: Call, changes: dict[str, Any]) -> None:
+def as_director_or_admin(call: Call, change: Callable[[bool], T]) -> T:
     """As the channel's Director; a refusal is asked again of Slack: is this an admin or owner?"""
     try:
-        call.service.update_settings(call.channel, call.user, **changes)
+        return change(False)
     except NotAuthorized:
         if not call.atelier.is_admin(call.user):
             raise
-        call.service.update_settings(call.channel, call.user, admin=True, **changes)
+        return change(True)
+
+
+def update_channel(call: Call, changes: dict[str, Any]) -> None:
+    as_director_or_admin(
+        call,
+        lambda admin: call.service.update_settings(call.channel, call.user, admin=admin, **changes),
+    )
 
 
 def projects_keeping_roles(call: Call) -> str:
@@ -56,13 +67,12 @@ def blocklist(call: Call) -> Reply:
         phrases = call.service.settings(call.channel).blocklist or []
     else:
         verb, phrase = asked
-        change = {verb: phrase}
-        try:
-            phrases = call.service.change_blocklist(call.channel, call.user, **change)
-        except NotAuthorized:
-            if not call.atelier.is_admin(call.user):
-                raise
-            phrases = call.service.change_blocklist(call.channel, call.user, admin=True, **change)
+        phrases = as_director_or_admin(
+            call,
+            lambda admin: call.service.change_blocklist(
+                call.channel, call.user, admin=admin, **{verb: phrase}
+            ),
+        )
     listed = ", ".join(f"“{blocks.escape(p)}”" for p in phrases)
     return Reply(
         f"Blocked words in this channel: {listed}. Prompt text holding one is refused."
@@ -71,9 +81,38 @@ def blocklist(call: Call) -> Reply:
     )
 
 
+def checklist(call: Call) -> Reply:
+    """The gate's checklist here, or add or remove one of the channel's own items."""
+    asked = call.args["checklist"]
+    if asked is not None:
+        add = (asked[1], asked[2]) if asked[0] == "add" else None
+        remove = asked[1] if asked[0] == "remove" else ""
+        as_director_or_admin(
+            call,
+            lambda admin: call.service.change_checklist(
+                call.channel, call.user, add=add, remove=remove, admin=admin
+            ),
+        )
+    items = gate_checklist.items(call.service.settings(call.channel).checklist or [])
+    lines = [
+        f"• `{item.short}` — {blocks.escape(item.text)}"
+        + ("" if item.playbook else " _(this channel's)_")
+        for item in items
+    ]
+    return Reply(
+        ("Checklist saved. " if asked else "")
+        + "The gate's checklist in this channel:\n"
+        + "\n".join(lines)
+        + '\nAdd your own: `settings checklist add brand "On brand: palette, type, logo use"`; '
+        "`settings checklist remove brand` removes it (the playbook's five stay)."
+    )
+
+
 def settings(call: Call) -> Reply:
     if "blocklist" in call.args:
         return blocklist(call)
+    if "checklist" in call.args:
+        return checklist(call)
     changes = call.args["changes"]
     if changes:
         update_channel(call, changes)

@@ -198,7 +198,7 @@ VERBS: dict[str, Verb] = {
         group=VOLUME,
     ),
     "fix": Verb(
-        "`fix 12 a1 b1 clear sky, remove the stray text` (inpaint grid cells: say what the region should show; what follows remove/no/without goes to the negative prompt), `fix 12 refine [strength 0.3] sharper edges`, or `fix 12 mask` with a mask file",
+        "`fix 12 a1 b1 clear sky, remove the stray text` (inpaint grid cells: say what the region should show; what follows remove/no/without goes to the negative prompt; no cells: the open pins of a send-back), `fix 12 refine [strength 0.3] sharper edges`, or `fix 12 mask` with a mask file",
         fixes.fix,
         plays.fix,
         "fix_image",
@@ -230,7 +230,7 @@ VERBS: dict[str, Verb] = {
         group=GATE,
     ),
     "sendback": Verb(
-        "`sendback 12 license <note>` — send an image back for a checklist item",
+        "`sendback 12 license [b2 c2] <note>` — send an image back for a checklist item, pinning grid cells",
         gates.sendback,
         lambda c: warn(
             c.service.review(
@@ -240,6 +240,7 @@ VERBS: dict[str, Verb] = {
                 decision="send_back",
                 reason_item=c.args["item"],
                 note=c.args["note"],
+                cells=c.args["cells"],
             ).warnings
         ),
         "review",
@@ -305,7 +306,7 @@ VERBS: dict[str, Verb] = {
         group=ANY_TIME,
     ),
     "settings": Verb(
-        "`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gpu-minutes N|off] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults; `settings blocklist [add|remove <phrase>]` — blocked words",
+        '`settings [budget N] [cooloff MIN] [model NAME] [queue-limit N] [gpu-minutes N|off] [gate-wait HOURS] [digest 09:00 Europe/Berlin] [director @who …]` — channel defaults; `settings blocklist [add|remove <phrase>]` — blocked words; `settings checklist [add <name> "<line>"|remove <name>]` — the gate\'s own items',
         projects.settings,
         answers.settings,
         needs_project=False,

@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.playbook.errors import NotAuthorized, PlaybookError
-from bot.playbook.gate import GateItem
 from bot.playbook.plays.fix import parse_cells
 from bot.slack.context import Atelier
 from handlers.context import decide
@@ -118,7 +117,7 @@ def sendback_submitted(
     if not values.get("item"):
         ack(response_action="errors", errors={"item": "Pick the checklist item this image fails."})
         return
-    item = GateItem(values["item"])
+    item = values["item"]
     _submit(
         ack,
         atelier,

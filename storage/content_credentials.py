@@ -171,6 +171,7 @@ _DESCRIPTIONS = {
     "contact_sheet_of": "A contact sheet of the project's images.",
     "compares": "Two versions side by side with a map of what changed.",
     "recipe_library": "The channel's recipe cards side by side.",
+    "pins_on": "The image with the regions a Reviewer pinned outlined.",
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.gate_models  # noqa: F401  (the gate's tables join the metadata: migrations, the schema check)
 from storage.models import AuditEntry
 
 MIGRATIONS = Path(__file__).parent / "migrations"

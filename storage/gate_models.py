@@ -1,22 +1,19 @@
 """The review gate's tables: each pass, the Reviewer's draft, and the regions a send-back pins.
 
-Kept beside `storage.models` (which imports them, so `storage.models` still names every table)
-to keep each module small; relationships name their classes by string.
+Kept beside `storage.models` to keep each module small. `storage.db` imports this module, so
+the metadata (migrations, the schema check) always holds these tables.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, utcnow
+from storage.models import Image, Project
 from storage.states import GateDecision
-
-if TYPE_CHECKING:
-    from storage.models import Image, Project
 
 
 class GateReview(Base):
@@ -45,6 +42,7 @@ class GateReview(Base):
 
     project: Mapped[Project] = relationship()
     image: Mapped[Image] = relationship()
+    pins: Mapped[list[GatePin]] = relationship(back_populates="review", order_by="GatePin.id")
 
 
 class GateDraft(Base):
@@ -76,7 +74,7 @@ class GatePin(Base):
         ForeignKey("gate_reviews.id", ondelete="CASCADE"), index=True
     )
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
-    cells: Mapped[list[str]] = mapped_column(JSON)
+    cells: Mapped[list[int]] = mapped_column(JSON)  # 0–8, row-major (b2 is 4)
     item: Mapped[str] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -84,6 +82,6 @@ class GatePin(Base):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     resolved_at: Mapped[datetime | None]
 
-    review: Mapped[GateReview] = relationship()
+    review: Mapped[GateReview] = relationship(back_populates="pins")
     image: Mapped[Image] = relationship(foreign_keys=[image_id])
     resolved_by: Mapped[Image | None] = relationship(foreign_keys=[resolved_by_id])

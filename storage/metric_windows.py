@@ -9,6 +9,7 @@ window sums the slices it covers, so windows may overlap and the data is read on
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,7 +18,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import GateReview, Image, Project, Ranking
+from storage.gate_models import GateReview
+from storage.models import Image, Project, Ranking
 from storage.states import ATTEMPT_KINDS, GENERATION_KINDS
 
 # Keep rate's images: volume renders at keep/cull (re-rolls and variations of them too).
@@ -38,6 +40,8 @@ class MetricInputs:
     hero_durations: list[timedelta]
     candidates: int = 0
     ranked: int = 0
+    # Send-backs by the checklist item they failed (stored keys: a channel's own items too).
+    sent_back_items: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +57,7 @@ class _Slice:
     hero_durations: list[timedelta] = field(default_factory=list)
     candidates: int = 0
     ranked: int = 0
+    sent_back_items: Counter[str] = field(default_factory=Counter)
 
 
 def metric_inputs(
@@ -177,15 +182,19 @@ def _count_reviews(
     stmt = (
         select(
             part,
+            GateReview.reason_item,
             func.count(GateReview.id),
             func.count(GateReview.id).filter(GateReview.decision == "sent_back"),
         )
         .where(_in_range(GateReview.created_at, edges))
-        .group_by(part)
+        .group_by(part, GateReview.reason_item)
     )
-    for index, reviewed, sent_back in session.execute(scope(stmt, GateReview.project_id)):
-        slices[index].reviewed = int(reviewed)
-        slices[index].sent_back = int(sent_back)
+    rows = session.execute(scope(stmt, GateReview.project_id))
+    for index, item, reviewed, sent_back in rows:
+        slices[index].reviewed += int(reviewed)
+        slices[index].sent_back += int(sent_back)
+        if item and sent_back:
+            slices[index].sent_back_items[item] += int(sent_back)
 
 
 def _collect_heroes(
@@ -228,4 +237,5 @@ def _window(parts: list[_Slice], sizes: dict[int, int]) -> MetricInputs:
         hero_durations=[d for part in parts for d in part.hero_durations],
         candidates=sum(part.candidates for part in parts),
         ranked=sum(part.ranked for part in parts),
+        sent_back_items=dict(sum((part.sent_back_items for part in parts), Counter[str]())),
     )

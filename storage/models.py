@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, utcnow
 from storage.states import (
-    GateDecision,
     ImageKind,
     ImageStatus,
     InboxStatus,
@@ -57,6 +56,8 @@ class ChannelSettings(Base):
     repro_max_tolerance: Mapped[float] = mapped_column(Float, default=16.0)
     gpu_minutes_weekly: Mapped[int | None] = mapped_column(Integer)  # None: no cap
     blocklist: Mapped[list[str]] = mapped_column(JSON, default=list)  # phrases refused in prompts
+    # The gate's own items beside the playbook's five: [[key, text], …] (bot.playbook.checklist)
+    checklist: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -218,32 +219,6 @@ class Ranking(Base):
     project: Mapped[Project] = relationship()
 
 
-class GateReview(Base):
-    """One pass of the review gate over one image."""
-
-    __tablename__ = "gate_reviews"
-    __table_args__ = (Index("ix_gate_reviews_project_created", "project_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    image_id: Mapped[int] = mapped_column(ForeignKey("images.id"))
-    reviewer: Mapped[str] = mapped_column(String(32))
-    hat: Mapped[str] = mapped_column(String(16))
-    clear_of_people_logos_artists: Mapped[bool] = mapped_column(Boolean, default=False)
-    license_permits_use: Mapped[bool] = mapped_column(Boolean, default=False)
-    no_offensive_content: Mapped[bool] = mapped_column(Boolean, default=False)
-    alt_text_written: Mapped[bool] = mapped_column(Boolean, default=False)
-    logged_with_recipe: Mapped[bool] = mapped_column(Boolean, default=False)
-    alt_text: Mapped[str | None] = mapped_column(Text)
-    decision: Mapped[GateDecision]
-    reason_item: Mapped[str | None] = mapped_column(String(40))
-    reason_note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-
-    project: Mapped[Project] = relationship()
-    image: Mapped[Image] = relationship()
-
-
 class Job(Base):
     """A unit of GPU work with a lease, claimed by exactly one runner at a time."""
 
@@ -348,21 +323,6 @@ class SlackMessage(Base):
     recipe_id: Mapped[int | None] = mapped_column(Integer)
     shown: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class GateDraft(Base):
-    """Boxes ticked and alt text typed on a gate message before the decision."""
-
-    __tablename__ = "gate_drafts"
-
-    image_id: Mapped[int] = mapped_column(
-        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
-    )
-    ticked: Mapped[list[str]] = mapped_column(JSON, default=list)
-    alt_text: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    image: Mapped[Image] = relationship()
 
 
 class ImageNote(Base):

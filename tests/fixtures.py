@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import GateReview, Image, Project
+from storage.gate_models import GateReview
+from storage.models import Image, Project
 from storage.prompt_log import add_image
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

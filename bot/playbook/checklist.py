@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from bot.playbook import errors
 from bot.playbook.gate import CHECKLIST, REVIEWER_ITEMS, SHORT, GateItem, item_named
 
-MAX_ITEMS = 10
+MAX_ITEMS = 6  # with the Reviewer's four: 10, the most options Slack's checkboxes take
 MAX_TEXT = 200
 KEY = re.compile(r"[a-z][a-z0-9-]{1,23}")
+PLAYBOOK_KEYS = frozenset(item.value for item in GateItem)
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,25 @@ def items(channel: Sequence[Sequence[str]] = ()) -> list[Item]:
     ] + own
 
 
-def named(text: str, channel: Sequence[Sequence[str]] = ()) -> Item | None:
+def named_in(checklist: Sequence[Item], text: str) -> Item | None:
     """An item by a playbook name or synonym (`license`, `alt text`, `logo`) or a channel key."""
     found = item_named(text)
     wanted = found.value if found else " ".join(text.strip().lower().split())
-    return next((item for item in items(channel) if item.key == wanted), None)
+    return next((item for item in checklist if item.key == wanted), None)
 
 
-def names(channel: Sequence[Sequence[str]] = ()) -> str:
+def named(text: str, channel: Sequence[Sequence[str]] = ()) -> Item | None:
+    return named_in(items(channel), text)
+
+
+def names(checklist: Sequence[Item]) -> str:
     """The names a send-back takes, for a message that asks for one."""
-    return ", ".join(item.short for item in items(channel) if item.reviewer)
+    return ", ".join(item.short for item in checklist if item.reviewer)
+
+
+def short(key: str) -> str:
+    """What people call a stored item: a playbook item's short name, or the channel's key."""
+    return SHORT[GateItem(key)] if key in PLAYBOOK_KEYS else key
 
 
 def added(channel: Sequence[Sequence[str]], key: str, text: str) -> list[list[str]]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.playbook import checklist
 from storage.metric_windows import MetricInputs
 
 
@@ -18,6 +19,7 @@ class Metric:
     better: str
     meaning: str
     counted: str = ""  # what `count` counts, in words: "volume images", "finals"
+    detail: str = ""  # what the count breaks down into: "sent back for brand 2, license 1"
 
     def formatted(self) -> str:
         if self.value is None:
@@ -32,7 +34,8 @@ class Metric:
 
     def basis(self) -> str:
         """The count behind the figure, in words: "from 27 volume images"."""
-        return f"from {self.count} {self.counted}" if self.counted else f"from {self.count}"
+        basis = f"from {self.count} {self.counted}" if self.counted else f"from {self.count}"
+        return f"{basis}; {self.detail}" if self.detail else basis
 
 
 def keep_rate(kept: int, generated: int) -> Metric:
@@ -76,7 +79,12 @@ def iterations_per_final(generations: int, lineage_sizes: Sequence[int]) -> Metr
     )
 
 
-def rework_after_review(sent_back: int, reviewed: int) -> Metric:
+def rework_after_review(
+    sent_back: int, reviewed: int, by_item: Mapping[str, int] | None = None
+) -> Metric:
+    """Send-backs over reviews, and which checklist items (a channel's own too) they failed."""
+    items = sorted((by_item or {}).items(), key=lambda pair: (-pair[1], pair[0]))
+    failed = ", ".join(f"{checklist.short(key)} {count}" for key, count in items)
     return Metric(
         "Rework after review",
         sent_back / reviewed if reviewed else None,
@@ -85,6 +93,7 @@ def rework_after_review(sent_back: int, reviewed: int) -> Metric:
         "down",
         "should drop as recipes mature; rising means fix it in the recipe",
         "reviews",
+        f"sent back for {failed}" if failed else "",
     )
 
 
@@ -105,7 +114,7 @@ def all_metrics(inputs: MetricInputs) -> list[Metric]:
     return [
         keep_rate(inputs.kept, inputs.generated),
         iterations_per_final(inputs.generations, inputs.lineage_sizes),
-        rework_after_review(inputs.sent_back, inputs.reviewed),
+        rework_after_review(inputs.sent_back, inputs.reviewed, inputs.sent_back_items),
         brief_to_hero(inputs.hero_durations),
         sprint_picks(inputs.ranked, inputs.candidates),
     ]

@@ -205,9 +205,10 @@ class Cleared(Notice):
 class SentBack(Notice):
     event = "sent_back"
     number: int
-    item: str
+    item: str  # the item's short name (older notices: a playbook item's stored value)
     note: str
     user: str = ""
+    cells: str = ""  # the cells it pins, `b2 c2`
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ class WhichItem(Notice):
     event = "which_item"
     number: int
     user: str = ""
+    names: str = ""  # the channel's items, its own included
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,9 @@ def pins_of(s: Session, image: Image) -> list[GatePin]:
 
 def open_cells(s: Session, image: Image) -> list[int]:
     """The cells the open pins on this image's history point at: what `fix N` repairs."""
-    return sorted({cell for pin in pins_of(s, image) if pin.resolved_at is None for cell in pin.cells})
+    return sorted(
+        {cell for pin in pins_of(s, image) if pin.resolved_at is None for cell in pin.cells}
+    )
 
 
 def resolve(s: Session, cleared: Image, when: datetime) -> int:

@@ -25,7 +25,8 @@ from bot.playbook.service import PlaybookService
 from bot.slack import blocks
 from bot.slack.home import HomeTab
 from bot.slack.index import MessageIndex
-from bot.slack.posts import RENDERERS, NotReady
+from bot.slack.posts import RENDERERS
+from bot.slack.threads import NotReady
 from storage import outbox
 from storage.content_credentials import Credentials
 from storage.files import ImageStore, StoreError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.playbook import checklist
 from bot.playbook.tools.info import ImageInfo, Step
 from bot.slack.blocks import escape, mention
 
@@ -43,7 +44,10 @@ def info_blocks(info: ImageInfo) -> tuple[str, list[dict[str, Any]]]:
     lines = [f"*{escape(title)}*", *_what(info), _settings(info), _made(info), _lineage(info)]
     if image.status == "sent_back" and info.sent_back:
         item, note = info.sent_back
-        lines.append(f"*Sent back for* {escape(item)}: {escape(note) or '(no note)'}")
+        lines.append(
+            f"*Sent back for* {escape(checklist.short(item))}: {escape(note) or '(no note)'}"
+        )
+    lines += [f":round_pushpin: *Pinned* {escape(pin.describe())}" for pin in info.pins]
     body = "\n".join(line for line in lines if line)
     copy = escape(info.infotext).replace("```", "'''")
     notes = _notes(info)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.playbook.gate import CHECKLIST, REVIEWER_ITEMS, SHORT
 from bot.slack.blocks import (
     GRID_CELLS,
     MAX_OPTIONS,
@@ -26,7 +25,8 @@ from storage.states import KEEPERS
 
 if TYPE_CHECKING:
     from bot.playbook.service import GateView
-    from storage.models import GateDraft, Image, Project, Recipe
+    from storage.gate_models import GateDraft
+    from storage.models import Image, Project, Recipe
 
 
 def moodboard(project: Project, images: Sequence[Image], file_id: str) -> list[Block]:
@@ -241,13 +241,13 @@ def gate(
     """The gate: the image (and, for a repair or edit, its parent beside it), checklist, alt text."""
     image = view.image
     ticked = set(draft.ticked) if draft else set()
-    options = [option(SHORT[item].capitalize(), item.value) for item in REVIEWER_ITEMS]
     checkbox: dict[str, Any] = {
         "type": "checkboxes",
         "action_id": "gate_boxes",
         "options": [
-            {**option, "description": plain(CHECKLIST[item])}
-            for option, item in zip(options, REVIEWER_ITEMS, strict=True)
+            {**option(item.short.capitalize(), item.key), "description": plain(item.text)}
+            for item in view.checklist
+            if item.reviewer
         ],
     }
     initial = [o for o in checkbox["options"] if o["value"] in ticked]
@@ -283,6 +283,7 @@ def gate(
                 else ""
             )
             + f"\n*Worth a look (Atelier's guess, your call):*\n{hint_text}"
+            + "".join(f"\n:round_pushpin: {escape(pin.describe())}" for pin in view.pins)
         ),
         {
             "type": "actions",

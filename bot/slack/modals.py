@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.playbook.gate import SHORT, GateItem
+from bot.playbook.checklist import Item
 from bot.slack.blocks import GRID_CELLS, Block, context, option, plain, section
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def fix_modal(project: Project, image: Image, spent: int, budget: int) -> dict[s
     }
 
 
-def sendback_modal(project: Project, number: int) -> dict[str, Any]:
+def sendback_modal(project: Project, number: int, checklist: Sequence[Item]) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": "sendback",
@@ -138,9 +138,9 @@ def sendback_modal(project: Project, number: int) -> dict[str, Any]:
                     "type": "radio_buttons",
                     "action_id": "item",
                     "options": [
-                        option(SHORT[item].capitalize(), item.value)
-                        for item in GateItem
-                        if item is not GateItem.LOGGED
+                        option(item.short.capitalize(), item.key)
+                        for item in checklist
+                        if item.reviewer
                     ],
                 },
             },

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.playbook import checklist
 from bot.playbook import notices as N
-from bot.playbook.gate import SHORT, GateItem
 from bot.playbook.sequence import Play, info
 from bot.slack.blocks import escape, marked_template, mention
 
@@ -62,6 +62,7 @@ MESSAGE_KINDS = {
     "compare": "a comparison",
     "job_result": "a batch's images",
     "gate": "a gate message",
+    "pins": "a send-back's pinned regions",
     "repair": "a repaired version",
     "progress": "a progress update",
 }
@@ -160,17 +161,19 @@ def _handoff(n: N.Handoff) -> str:
 
 
 def _sent_back(n: N.SentBack) -> str:
+    where = f" (pinned {n.cells}: `fix {n.number}` repairs them)" if n.cells else ""
     return (
         f":leftwards_arrow_with_hook: {mention(n.user)} sent #{n.number} back: "
-        f"{SHORT[GateItem(n.item)]}. {escape(n.note)}".strip()
+        f"{escape(checklist.short(n.item))}{where}. {escape(n.note)}".strip()
     )
 
 
 def _which_item(n: N.WhichItem) -> str:
+    names = n.names or "people/logos/artists, license, content, alt text"
     return (
         f"{mention(n.user)}, which checklist item does #{n.number} fail? "
-        f"Reply `sendback {n.number} &lt;item&gt; &lt;note&gt;` (people/logos/artists, license, "
-        "content, alt text)."
+        f"Reply `sendback {n.number} &lt;item&gt; [cells like b2] &lt;note&gt;` "
+        f"({escape(names)})."
     )
 
 

@@ -9,45 +9,14 @@ from typing import Any
 
 from bot import ship_pack as shipping
 from bot.slack import blocks, comparisons, messages
+from bot.slack.gate_posts import gate, pins
 from bot.slack.notices import notice_text
 from bot.slack.sender import Sender
-from storage.content_credentials import verify
+from bot.slack.threads import post_in_thread
+from bot.slack.threads import project_thread as _thread
 from storage.models import Image, Job, OutboxMessage, Project
 
 Renderer = Callable[[Sender, OutboxMessage, "Project | None"], dict[str, Any]]
-
-
-class NotReady(Exception):
-    """The message depends on something not there yet (the project's thread); try again shortly."""
-
-
-def _thread(project: Project | None) -> Project:
-    if project is None or project.thread_ts is None:
-        raise NotReady("the project's thread is not posted yet")
-    return project
-
-
-def post_in_thread(
-    d: Sender,
-    message: OutboxMessage,
-    project: Project,
-    text: str,
-    message_blocks: list[dict[str, Any]] | None = None,
-    *,
-    kind: str | None = None,
-    **ref: Any,
-) -> dict[str, Any]:
-    """Post into the project's thread; `kind` indexes the post so clicks and emoji find it."""
-    ts = d.chat_post(
-        message,
-        channel=project.channel_id,
-        thread_ts=project.thread_ts,
-        text=text,
-        blocks=message_blocks,
-    )
-    if kind:
-        d.index.remember(project.channel_id, ts, kind, project_id=project.id, **ref)
-    return {"ts": ts}
 
 
 def root(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
@@ -118,35 +87,6 @@ def progress(d: Sender, message: OutboxMessage, project: Project | None) -> dict
     d.client.chat_update(channel=project.channel_id, ts=shown.ts, text=text)
     d.index.mark_shown(shown.id, blocks.progress_shown(job, ahead))
     return {"ts": shown.ts}
-
-
-def gate(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
-    project = _thread(project)
-    number = message.payload["number"]
-    view = d.service.gate_view(project.id, number)
-    file_id = d.upload(message, view.image.file_hash, f"gate-{number}.png", f"#{number}")
-    draft = d.service.gate_draft(project.id, number)
-    with d.store.open(view.image.file_hash) as png:
-        credentials = verify(png)
-    beside = _beside_parent(d, message, view.image)
-    return post_in_thread(
-        d,
-        message,
-        project,
-        f"Review gate: #{number}",
-        messages.gate(project, view, file_id, draft, beside, credentials),
-        kind="gate",
-        image_id=view.image.id,
-    )
-
-
-def _beside_parent(d: Sender, message: OutboxMessage, image: Image) -> list[dict[str, Any]]:
-    """A repaired or edited image's parent beside it, with what changed; nothing for the rest."""
-    parent = d.service.image_by_id(image.parent_id) if image.parent_id else None
-    if parent is None or image.kind not in comparisons.EDITS:
-        return []
-    file_id, shown = comparisons.upload(d, message, parent, image)
-    return comparisons.blocks(parent, image, file_id, shown)
 
 
 def compare(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
@@ -390,6 +330,7 @@ RENDERERS: dict[str, Renderer] = {
     "progress": progress,
     "job_result": job_result,
     "gate": gate,
+    "pins": pins,
     "repair": repair,
     "compare": compare,
     "ship_pack": ship_pack,

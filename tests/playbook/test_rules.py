@@ -13,7 +13,8 @@ from bot.playbook.gate import REVIEWER_ITEMS, GateItem
 from bot.playbook.plays.fix import RegenerateInstead
 from bot.playbook.sequence import Play
 from bot.playbook.service import PlaybookService
-from storage.models import AuditEntry, GateReview, Image, Job, PlayRun, Recipe
+from storage.gate_models import GateReview
+from storage.models import AuditEntry, Image, Job, PlayRun, Recipe
 from tests.conftest import Clock
 from tests.playbook.conftest import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, Flow
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.workbench.local import LocalSlack
 from handlers.actions import ACTIONS
-from storage.models import GateDraft
+from storage.gate_models import GateDraft
 from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, sprint, start
 
 EVERYONE = (DIRECTOR, OPERATOR, REVIEWER, STRANGER)

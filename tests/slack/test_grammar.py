@@ -114,12 +114,36 @@ from handlers.verbs import parse
         (
             "send back 12 license: looks like a real brand",
             "sendback",
-            {"number": 12, "item": GateItem.LICENSE, "note": "looks like a real brand"},
+            {
+                "number": 12,
+                "item": GateItem.LICENSE,
+                "cells": [],
+                "note": "looks like a real brand",
+            },
         ),
         (
             "sendback 3 alt text missing",
             "sendback",
-            {"number": 3, "item": GateItem.ALT_TEXT, "note": "missing"},
+            {"number": 3, "item": GateItem.ALT_TEXT, "cells": [], "note": "missing"},
+        ),
+        (
+            # A channel's own item (the use case knows which), pinning cells b2 and c3.
+            "sendback 12 brand b2 C3, logo too big",
+            "sendback",
+            {"number": 12, "item": "brand", "cells": [4, 8], "note": "logo too big"},
+        ),
+        (
+            "fix 12 keep the sky",  # no cells: the open pins of a send-back
+            "fix",
+            {
+                "number": 12,
+                "mode": "inpaint",
+                "cells": [],
+                "strength": None,
+                "mask": False,
+                "force": False,
+                "instruction": "keep the sky",
+            },
         ),
         ("skip fix no flaws to repair", "skip", {"play": Play.FIX, "reason": "no flaws to repair"}),
         ("handoff 12 <@U123|bob>", "handoff", {"number": 12, "editor": "U123"}),
@@ -154,7 +178,6 @@ def test_a_leading_project_number_selects_the_project() -> None:
     ("text", "says"),
     [
         ("sprint watercolor", "Separate the styles"),
-        ("fix 12", "Say which region"),
         ("lock seven", "not part of a lock"),
         ("frobnicate", "I don't know"),
         ("budget 1", "Usage: `budget"),
@@ -162,7 +185,7 @@ def test_a_leading_project_number_selects_the_project() -> None:
         ("status now", "takes nothing after it but a project"),
         ("settings digest 9am", "not a time like 09:00"),
         ("settings digest 09:00 Mars/Base", "not a time zone"),
-        ("sendback 4 weather", "Name the checklist item"),
+        ("sendback 4", "Usage: `sendback"),
     ],
 )
 def test_malformed_commands_say_how_to_write_them(text: str, says: str) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.playbook import blocklist, errors
+from bot.playbook import blocklist, checklist, errors
 from bot.playbook import notices as N
+from bot.playbook.checklist import Item
 from bot.playbook.plays.base import UseCases, in_range
 from bot.playbook.roles import May, Role
 from storage.models import ChannelSettings, Project
@@ -47,6 +48,10 @@ class ChannelUseCases(UseCases):
     def settings(self, channel_id: str) -> ChannelSettings:
         with self._tx() as s:
             return self._settings(s, channel_id)
+
+    def checklist(self, channel_id: str) -> list[Item]:
+        """The gate's checklist in a channel: the playbook's five, then the channel's own."""
+        return checklist.items(self.settings(channel_id).checklist or [])
 
     def update_settings(
         self, channel_id: str, user: str, *, admin: bool = False, **changes: Any
@@ -113,6 +118,30 @@ class ChannelUseCases(UseCases):
             hat = "admin" if admin and current.director != user else "director"
             self._audit(s, None, channel_id, user, hat, action, {"phrase": phrase})
             return phrases
+
+    def change_checklist(
+        self,
+        channel_id: str,
+        user: str,
+        *,
+        add: tuple[str, str] | None = None,
+        remove: str = "",
+        admin: bool = False,
+    ) -> list[list[str]]:
+        """Add or remove one of the channel's own gate items; the playbook's five stay."""
+        with self._tx() as s:
+            current = self._settings(s, channel_id)
+            if not admin:
+                self._require_channel_director(s, current, user)
+            stored = list(current.checklist or [])
+            current.checklist = (
+                checklist.added(stored, *add) if add else checklist.removed(stored, remove)
+            )
+            action = "checklist_add" if add else "checklist_remove"
+            hat = "admin" if admin and current.director != user else "director"
+            detail = {"item": add[0].strip().lower(), "text": add[1]} if add else {"item": remove}
+            self._audit(s, None, channel_id, user, hat, action, detail)
+            return current.checklist
 
     @staticmethod
     def _require_channel_director(s: Session, current: ChannelSettings, user: str) -> None:

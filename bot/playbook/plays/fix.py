@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.playbook import errors
+from bot.playbook import errors, pins
 from bot.playbook import notices as N
 from bot.playbook.instructions import repair_prompts
 from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled, post, refresh_root
@@ -58,7 +58,8 @@ def _region(
     in_range("Inpaint strength", strength, INPAINT_STRENGTH)
     if mask_hash is None and not cells:
         raise errors.InvalidInput(
-            "Say which region to repair: grid cells like `a1 b1`, or upload a mask."
+            "Say which region to repair: grid cells like `a1 b1` (nothing is pinned on it by a "
+            "send-back), `refine` for the whole picture, or upload a mask."
         )
     coverage = mask_coverage if mask_hash else len(cells or []) / (GRID * GRID)
     return strength, coverage
@@ -106,6 +107,8 @@ class FixUseCases(UseCases):
     ) -> Outcome:
         """A repair; one over a third of the image is refused unless the Director forces it."""
         self._check_words(user, [instruction], "fix", project_id=project_id)
+        if mode == "inpaint" and not cells and mask_hash is None:
+            cells = self._pinned_cells(project_id, number)
         strength, coverage = _region(mode, strength, cells, mask_hash, mask_coverage)
         forced = _too_large(coverage)
         if forced and not force:
@@ -148,6 +151,11 @@ class FixUseCases(UseCases):
             for warning in warnings:
                 d.say(N.Warned(text=warning))
             return Outcome(d.project, job, warnings)
+
+    def _pinned_cells(self, project_id: int, number: int) -> list[int]:
+        """The cells a send-back pinned on the image's history and no clearing resolved."""
+        with self._tx() as s:
+            return pins.open_cells(s, self._image(s, self._project(s, project_id), number))
 
     def raise_budget(self, project_id: int, user: str, number: int, budget: int) -> Outcome:
         with self._decide(

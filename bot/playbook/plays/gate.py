@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.playbook import errors
+from bot.playbook import checklist, errors, pins
 from bot.playbook import notices as N
-from bot.playbook.gate import CHECKLIST, REVIEWER_ITEMS, SHORT, GateItem, Hint, hints
+from bot.playbook.checklist import Item
+from bot.playbook.gate import GateItem, Hint, hints
 from bot.playbook.plays.base import (
     PAUSE_HOW_TO_RESUME,
     Outcome,
@@ -21,7 +22,8 @@ from bot.playbook.plays.base import (
 )
 from bot.playbook.roles import ANY_ROLE, May, Role
 from bot.playbook.sequence import Play, PlayStatus
-from storage.models import GateDraft, GateReview, Image, Project
+from storage.gate_models import GateDraft, GatePin, GateReview
+from storage.models import ChannelSettings, Image, Project
 from storage.states import GateDecision, ImageStatus
 
 
@@ -30,8 +32,9 @@ class GateView:
     image: Image
     hints: list[Hint]
     logged: bool
-    checklist: dict[GateItem, str]
+    checklist: list[Item]  # the playbook's five, then the channel's own
     parent: Image | None = None  # what a derived image (repair, upscale, variation) came from
+    pins: list[pins.PinView] = field(default_factory=list)  # open pins on its history
 
 
 def _logged(image: Image) -> bool:
@@ -40,8 +43,14 @@ def _logged(image: Image) -> bool:
     return bool(root.file_hash and root.model_hash and root.seed is not None and root.prompt)
 
 
-def _missing(ticked: set[GateItem], alt_text: str, logged: bool) -> list[str]:
-    missing = [SHORT[item] for item in REVIEWER_ITEMS if item not in ticked]
+def _items(s: Session, project: Project) -> list[Item]:
+    """The gate's checklist in the project's channel, as it stands now."""
+    settings = s.get(ChannelSettings, project.channel_id)
+    return checklist.items(settings.checklist if settings else [])
+
+
+def _missing(items: list[Item], ticked: set[str], alt_text: str, logged: bool) -> list[str]:
+    missing = [item.short for item in items if item.reviewer and item.key not in ticked]
     if not alt_text:
         missing.append("alt text (write it)")
     if not logged:
@@ -76,7 +85,7 @@ class GateUseCases(UseCases):
             self._audit(s, project, project.channel_id, user, hat, "submit_for_review", detail)
             post(s, project, "gate", number=number)
             refresh_root(s, project)
-            return GateView(image, hints(image.prompt), _logged(image), CHECKLIST)
+            return GateView(image, hints(image.prompt), _logged(image), _items(s, project))
 
     def review(
         self,
@@ -85,12 +94,16 @@ class GateUseCases(UseCases):
         number: int,
         *,
         decision: str,
-        ticked: set[GateItem] | None = None,
+        ticked: set[str] | None = None,
         alt_text: str = "",
-        reason_item: GateItem | None = None,
+        reason_item: str | None = None,
         note: str = "",
+        cells: list[int] | None = None,
     ) -> Outcome:
-        """Clear needs every box and alt text; send back needs a reason item and counts as rework."""
+        """Clear needs every box and alt text; send back needs a reason item and counts as rework.
+
+        A send-back may pin grid cells (`cells`): where the problem is, for the fix.
+        """
         ticked = set(ticked or ())
         alt_text = alt_text.strip()
         with self._decide(project_id, user, "review", after=Play.GATE) as d:
@@ -104,7 +117,7 @@ class GateUseCases(UseCases):
                     f"it is fixed, `review {number}` brings it (or its new version) to the gate."
                 )
             self._require_cooloff(d.s, d.project, user)
-            logged = _logged(image)
+            logged, items = _logged(image), _items(d.s, d.project)
             row = GateReview(
                 project_id=d.project.id,
                 image_id=image.id,
@@ -115,12 +128,13 @@ class GateUseCases(UseCases):
                 no_offensive_content=GateItem.CONTENT in ticked,
                 alt_text_written=GateItem.ALT_TEXT in ticked and bool(alt_text),
                 logged_with_recipe=logged,
+                channel_items={i.key: i.key in ticked for i in items if not i.playbook} or None,
                 alt_text=alt_text or None,
                 created_at=self.clock(),
             )
             warnings: list[str] = []
             if decision == "clear":
-                missing = _missing(ticked, alt_text, logged)
+                missing = _missing(items, ticked, alt_text, logged)
                 if missing:
                     raise errors.GateIncomplete(
                         "Clear to ship needs every box. Still open: "
@@ -129,17 +143,28 @@ class GateUseCases(UseCases):
                     )
                 row.decision = GateDecision.CLEARED
                 image.status, image.alt_text = ImageStatus.SHIPPED, alt_text
+                pins.resolve(d.s, image, self.clock())
                 self._finish(d.s, d.project, Play.GATE)
                 d.say(N.Cleared(user=user, number=number, alt=alt_text))
             elif decision == "send_back":
-                if reason_item is None:
+                failed = checklist.named_in(items, reason_item or "")
+                if failed is None:
                     raise errors.InvalidInput(
-                        "Send back needs the checklist item it fails: people/logos/artists, license, content, alt text or logged."
+                        f"Send back needs the checklist item it fails: {checklist.names(items)}."
                     )
-                row.decision, row.reason_item = GateDecision.SENT_BACK, reason_item.value
+                row.decision, row.reason_item = GateDecision.SENT_BACK, failed.key
                 row.reason_note = note.strip() or None
                 image.status = ImageStatus.SENT_BACK
-                d.say(N.SentBack(user=user, number=number, item=reason_item.value, note=note))
+                self._pin(d.s, d.project, row, image, failed, cells or [])
+                d.say(
+                    N.SentBack(
+                        user=user,
+                        number=number,
+                        item=failed.short,
+                        note=note,
+                        cells=pins.cell_names(cells or []),
+                    )
+                )
             else:
                 raise errors.InvalidInput("A review decision is `clear` or `send_back`.")
             d.s.add(row)
@@ -147,11 +172,12 @@ class GateUseCases(UseCases):
                 "image": number,
                 "decision": row.decision,
                 "reason": row.reason_item,
-                "ticked": sorted(item.value for item in ticked),
+                "ticked": sorted(ticked),
+                **({"cells": pins.cell_names(cells)} if cells else {}),
             }
             if row.decision == GateDecision.SENT_BACK:
                 # The pause says so in the thread itself; the warning is for the Reviewer's reply.
-                warnings += self._check_recurring(d.s, d.project, reason_item)
+                warnings += self._check_recurring(d.s, d.project, row.reason_item)
             return Outcome(d.project, warnings=warnings)
 
     def clear(
@@ -160,13 +186,13 @@ class GateUseCases(UseCases):
         user: str,
         number: int,
         *,
-        ticked: set[GateItem] | None = None,
+        ticked: set[str] | None = None,
         alt_text: str | None = None,
     ) -> Outcome:
         """Clear to ship with what the gate message shows, falling back to the saved draft."""
         draft = self.gate_draft(project_id, number)
         if ticked is None:
-            ticked = {GateItem(value) for value in (draft.ticked if draft else [])}
+            ticked = set(draft.ticked if draft else [])
         if alt_text is None:
             alt_text = (draft.alt_text if draft else "") or ""
         return self.review(
@@ -179,9 +205,30 @@ class GateUseCases(UseCases):
             project = self._project(s, project_id)
             self._require(project, user, "ask_sendback_reason")
             self._image(s, project, number)
-            notice(s, project, N.WhichItem(user=user, number=number))
+            names = checklist.names(_items(s, project))
+            notice(s, project, N.WhichItem(user=user, number=number, names=names))
 
-    def _check_recurring(self, s: Session, project: Project, item: GateItem | None) -> list[str]:
+    @staticmethod
+    def _pin(
+        s: Session, project: Project, review: GateReview, image: Image, item: Item, cells: list[int]
+    ) -> None:
+        """A send-back's cells, pinned on the image; the thread shows them outlined."""
+        if not cells:
+            return
+        s.add(review)
+        s.flush()
+        s.add(
+            GatePin(
+                review_id=review.id,
+                image_id=image.id,
+                cells=cells,
+                item=item.key,
+                note=review.reason_note,
+            )
+        )
+        post(s, project, "pins", number=image.number, cells=cells, item=item.short)
+
+    def _check_recurring(self, s: Session, project: Project, item: str | None) -> list[str]:
         s.flush()
         recipe = self._latest_recipe(s, project.id)
         since = recipe.locked_at if recipe else project.created_at
@@ -190,7 +237,7 @@ class GateUseCases(UseCases):
                 select(func.count(GateReview.id)).where(
                     GateReview.project_id == project.id,
                     GateReview.decision == "sent_back",
-                    GateReview.reason_item == (item.value if item else None),
+                    GateReview.reason_item == item,
                     GateReview.created_at >= since,
                 )
             )
@@ -201,7 +248,7 @@ class GateUseCases(UseCases):
                 s,
                 project,
                 "recurring_sendback",
-                f"the Reviewer sent back images for “{SHORT[item]}” {count} times — fix it in the recipe, not per image",
+                f"the Reviewer sent back images for “{checklist.short(item)}” {count} times — fix it in the recipe, not per image",
             )
             return [
                 "The same checklist item failed three times, so the project is paused. "
@@ -211,9 +258,12 @@ class GateUseCases(UseCases):
 
     def gate_view(self, project_id: int, number: int) -> GateView:
         with self._tx() as s:
-            image = self._image(s, self._project(s, project_id), number)
+            project = self._project(s, project_id)
+            image = self._image(s, project, number)
             parent = s.get(Image, image.parent_id) if image.parent_id else None
-            return GateView(image, hints(image.prompt), _logged(image), CHECKLIST, parent)
+            pinned = [pins.view(p) for p in pins.pins_of(s, image) if p.resolved_at is None]
+            items = _items(s, project)
+            return GateView(image, hints(image.prompt), _logged(image), items, parent, pinned)
 
     def save_gate_draft(
         self,
@@ -221,7 +271,7 @@ class GateUseCases(UseCases):
         user: str,
         number: int,
         *,
-        ticked: set[GateItem] | None = None,
+        ticked: set[str] | None = None,
         alt_text: str | None = None,
     ) -> GateDraft:
         """The Reviewer's boxes and alt text so far, so an emoji decision can use them."""
@@ -231,7 +281,7 @@ class GateUseCases(UseCases):
             image = self._image(s, project, number)
             draft = s.get(GateDraft, image.id) or GateDraft(image_id=image.id, ticked=[])
             if ticked is not None:
-                draft.ticked = sorted(item.value for item in ticked)
+                draft.ticked = sorted(ticked)
             if alt_text is not None:
                 draft.alt_text = alt_text
             s.add(draft)

@@ -18,7 +18,8 @@ from bot.playbook.next_step import Step
 from bot.playbook.plays.project import ProjectUseCases
 from bot.playbook.roles import Role
 from storage import gpu_time, queue_forecast
-from storage.models import GateReview, Image, Job, OutboxMessage, Project
+from storage.gate_models import GateReview
+from storage.models import Image, Job, OutboxMessage, Project
 from storage.queue_forecast import Forecast
 from storage.states import ImageStatus, PlayStatus
 

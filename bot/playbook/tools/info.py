@@ -8,17 +8,18 @@ a role holder adds to what `info` shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.playbook import errors
+from bot.playbook import errors, pins
 from bot.playbook.plays.base import Outcome, UseCases
 from bot.playbook.recipe import lora_tuples
 from bot.playbook.roles import ANY_ROLE, May
 from storage import queries
-from storage.models import GateReview, Image, ImageNote
+from storage.gate_models import GateReview
+from storage.models import Image, ImageNote
 from storage.pngs import a1111_parameters
 from storage.states import GateDecision
 
@@ -54,6 +55,7 @@ class ImageInfo:
     budget: int
     infotext: str  # A1111's `parameters` line, as the PNG carries it
     notes: list[Note]  # oldest first
+    pins: list[pins.PinView] = field(default_factory=list)  # on its history, oldest first
 
     @property
     def made_at(self) -> datetime:
@@ -114,6 +116,7 @@ class InfoUseCases(UseCases):
                         .order_by(ImageNote.id)
                     )
                 ],
+                pins=[pins.view(pin) for pin in pins.pins_of(s, image)],
             )
 
 

@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.playbook import errors
+from bot.playbook import errors, pins
 from bot.playbook.gate import GateItem
 from bot.playbook.plays.base import Outcome, UseCases, post
 from bot.playbook.plays.reporting import recipe_rows
 from bot.playbook.roles import ANY_ROLE, May
 from storage import gpu_time
-from storage.models import AuditEntry, GateReview, Image, OutboxMessage
+from storage.gate_models import GatePin, GateReview
+from storage.models import AuditEntry, Image, OutboxMessage
 from storage.states import GateDecision, ImageStatus, OutboxStatus
 
 
@@ -154,7 +155,9 @@ def _require_changed(s: Session, project_id: int, finals: list[list[int]]) -> No
 
 
 def _checklist(review: GateReview) -> dict[str, bool]:
-    return {item.value: bool(getattr(review, item.value)) for item in GateItem}
+    """The playbook's five as ticked, then the channel's own items as they stood then."""
+    playbook = {item.value: bool(getattr(review, item.value)) for item in GateItem}
+    return playbook | dict(review.channel_items or {})
 
 
 def _finals(reviews: list[GateReview]) -> list[Final]:
@@ -188,4 +191,17 @@ def _gate_row(review: GateReview) -> dict[str, Any]:
         "note": review.reason_note,
         "alt_text": review.alt_text,
         "checklist": _checklist(review),
+        "pins": [_pin_row(pin) for pin in review.pins],
+    }
+
+
+def _pin_row(pin: GatePin) -> dict[str, Any]:
+    """A pinned region and how it ended: resolved by a cleared version, or still open."""
+    shown = pins.view(pin)
+    return {
+        "cells": pins.cell_names(shown.cells),
+        "item": pin.item,
+        "note": pin.note,
+        "resolved": f"#{shown.resolved_by} cleared" if shown.resolved_by else "open",
+        "resolved_at": pin.resolved_at.isoformat() if pin.resolved_at else None,
     }

@@ -127,6 +127,25 @@ def _blocklist(rest: str) -> tuple[str, str] | None:
     return verb.lower(), phrase
 
 
+def _checklist(rest: str) -> tuple[str, ...] | None:
+    """`checklist` lists; `checklist add <name> "<line>"` / `checklist remove <name>` change."""
+    try:
+        tokens = shlex.split(rest.replace("“", '"').replace("”", '"'))
+    except ValueError as error:
+        raise UsageError("") from error
+    if not tokens:
+        return None
+    verb = tokens[0].lower()
+    if verb == "add" and len(tokens) >= 3:
+        return ("add", tokens[1], " ".join(tokens[2:]))
+    if verb == "remove" and len(tokens) == 2:
+        return ("remove", tokens[1])
+    raise UsageError(
+        '`settings checklist add brand "On brand: palette, type, logo use"`, '
+        "`settings checklist remove brand`, or `settings checklist` to list."
+    )
+
+
 def _minutes_or_off(value: str) -> int | None:
     return None if value.lower() == "off" else int(value)
 
@@ -141,10 +160,15 @@ _SETTING_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 
 
+# The channel's lists, each changed with `settings <list> add|remove …` and listed bare.
+_LISTS: dict[str, Callable[[str], Any]] = {"blocklist": _blocklist, "checklist": _checklist}
+
+
 def settings(rest: str) -> dict[str, Any]:
     head, _, phrase = rest.strip().partition(" ")
-    if head.lower() == "blocklist":
-        return {"changes": {}, "blocklist": _blocklist(phrase)}
+    listed = _LISTS.get(head.lower())
+    if listed is not None:
+        return {"changes": {}, head.lower(): listed(phrase)}
     try:
         tokens = shlex.split(rest)
     except ValueError as error:
