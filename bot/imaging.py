@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 GRID = 3
 
@@ -121,6 +121,14 @@ def cell_box(cell: int, width: int, height: int) -> tuple[int, int, int, int]:
         row * height // GRID,
         (column + 1) * width // GRID - 1,
         (row + 1) * height // GRID - 1,
+    )
+
+
+def veiled(picture: Image.Image) -> Image.Image:
+    """Blurred past recognition: what a held image shows until the Reviewer releases it."""
+    small = picture.convert("RGB").resize((12, 12), Image.Resampling.BILINEAR)
+    return small.resize(picture.size, Image.Resampling.BILINEAR).filter(
+        ImageFilter.GaussianBlur(max(2, min(picture.size) // 16))
     )
 
 

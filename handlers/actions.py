@@ -157,6 +157,16 @@ def send_to_gate(atelier: Atelier, body: dict[str, Any], action: dict[str, Any])
     atelier.service.submit_for_review(project_id, body["user"]["id"], number)
 
 
+def held_release(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    project_id, number = _project_image(action["value"])
+    atelier.service.decide_held(project_id, body["user"]["id"], number, "release")
+
+
+def held_cull(atelier: Atelier, body: dict[str, Any], action: dict[str, Any]) -> None:
+    project_id, number = _project_image(action["value"])
+    atelier.service.decide_held(project_id, body["user"]["id"], number, "cull")
+
+
 # Every button and input that does something, by action_id (the keep ticks only hold state).
 ACTIONS: dict[str, Handler] = {
     "rank_open": rank_open,
@@ -172,6 +182,8 @@ ACTIONS: dict[str, Handler] = {
     "send_to_gate": send_to_gate,
     "regenerate": regenerate,
     "ship_pack": ship_pack,
+    "held_release": held_release,
+    "held_cull": held_cull,
 }
 
 

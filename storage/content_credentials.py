@@ -172,6 +172,7 @@ _DESCRIPTIONS = {
     "compares": "Two versions side by side with a map of what changed.",
     "recipe_library": "The channel's recipe cards side by side.",
     "pins_on": "The image with the regions a Reviewer pinned outlined.",
+    "held": "An image held back by the model's safety checker, blurred.",
 }
 
 

@@ -90,7 +90,14 @@ def source_type(params: dict[str, Any]) -> str | None:
     """What made the picture, in IPTC's terms; None for what is not a picture (a mask)."""
     if "prompt" in params:
         return COMPOSITE if "parent" in params else GENERATED  # a repair keeps its parent's rest
-    if {"edited_from", "contact_sheet_of", "compares", "recipe_library", "pins_on"} & params.keys():
+    if {
+        "edited_from",
+        "contact_sheet_of",
+        "compares",
+        "recipe_library",
+        "pins_on",
+        "held",
+    } & params.keys():
         return COMPOSITE
     return None
 

@@ -47,10 +47,12 @@ class ImageStatus(StrEnum):
     kept ─handoff─▶ with_editor       sent_back ─review N─▶ at_gate
            ◀─editor's file─┘
     Generations start as candidates; upscales and editors' files start kept; reproducibility
-    re-renders start culled (evidence, never a candidate).
+    re-renders start culled (evidence, never a candidate). What a model folder's safety checker
+    flags starts held, until the Reviewer releases it (a candidate) or culls it.
     """
 
     CANDIDATE = "candidate"
+    HELD = "held"  # flagged by the model's safety checker: the Reviewer releases or culls it
     KEPT = "kept"
     CULLED = "culled"
     WITH_EDITOR = "with_editor"

@@ -20,6 +20,7 @@ from bot.playbook.plays.sprint import SprintUseCases
 from bot.playbook.plays.volume import VolumeUseCases
 from bot.playbook.sequence import PlayStatus
 from bot.playbook.tools.compare import CompareUseCases
+from bot.playbook.tools.held import HeldUseCases
 from bot.playbook.tools.home import Home, HomeUseCases
 from bot.playbook.tools.info import InfoUseCases
 from bot.playbook.tools.library import LibraryEntry, LibraryUseCases
@@ -57,6 +58,7 @@ class PlaybookService(
     InfoUseCases,
     RerollUseCases,
     VaryUseCases,
+    HeldUseCases,
     CompareUseCases,
     ShipUseCases,
 ):

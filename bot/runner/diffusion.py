@@ -26,6 +26,7 @@ from bot.playbook.errors import InvalidInput
 from bot.runner import checkpoints, models
 from bot.runner.backend import GenTask, OutOfMemory
 from bot.runner.jobs import JobError
+from bot.runner.safety import SafetyCheck
 
 log = logging.getLogger("atelier.runner")
 UPSCALE_STRENGTH = 0.25
@@ -67,6 +68,8 @@ class DiffusersBackend:
         )
         self.base.set_progress_bar_config(disable=True)
         self.base.to(self.device)
+        # Before the other pipelines share the base's parts: none of them blacks anything out.
+        self.safety = SafetyCheck.take(self.base, self.device, self.dtype)
         self.img2img = AutoPipelineForImage2Image.from_pipe(self.base)
         self.inpainting = AutoPipelineForInpainting.from_pipe(self.base)
         for pipe in (self.img2img, self.inpainting):
@@ -125,6 +128,15 @@ class DiffusersBackend:
             torch.cuda.empty_cache()
             raise OutOfMemory(str(error)) from error
 
+    def _screened(
+        self, pipe: Any, loras: tuple[tuple[str, float, str], ...], **kwargs: Any
+    ) -> list[Image.Image]:
+        return self._screen(self._run(pipe, loras, **kwargs))
+
+    def _screen(self, pictures: list[Image.Image]) -> list[Image.Image]:
+        """Mark what the model folder's safety checker flags (the worker holds it back)."""
+        return self.safety.screen(pictures) if self.safety else pictures
+
     def _apply_loras(self, pipe: Any, loras: tuple[tuple[str, float, str], ...]) -> None:
         """Load each LoRA from the very bytes whose sha256 matched the card.
 
@@ -164,7 +176,7 @@ class DiffusersBackend:
             raise ValueError("a batch must share steps, guidance, size and scheduler")
         first = tasks[0]
         self._use_scheduler(first.scheduler)
-        return self._run(
+        return self._screened(
             self.base,
             first.loras,
             prompt=[task.prompt for task in tasks],
@@ -178,7 +190,7 @@ class DiffusersBackend:
 
     def image_to_image(self, task: GenTask, init: Image.Image, strength: float) -> Image.Image:
         self._use_scheduler(task.scheduler)
-        return self._run(
+        return self._screened(
             self.img2img,
             task.loras,
             prompt=task.prompt,
@@ -209,7 +221,7 @@ class DiffusersBackend:
             guidance_scale=task.guidance,
             generator=self._generators([task]),
         )[0]
-        return composite(init, repaired, mask)
+        return self._screen([composite(init, repaired, mask)])[0]
 
     def truncated(self, prompt: str) -> str | None:
         """The words of a prompt the text encoder never reads (past its 77 tokens), if any."""

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.imaging import Tile, contact_sheet, grid_mask
+from bot.imaging import contact_sheet, grid_mask
 from bot.playbook.recipe import lora_tuples
 from bot.runner.backend import Backend, GenTask
 from bot.runner.jobs import ClaimedJob, JobError, Released, Runner
-from bot.runner.sheets import finish_with_sheet, job_of
+from bot.runner.sheets import finish_with_sheet, job_of, shown_tile
 from storage import queue
 from storage.content_credentials import encode
 from storage.models import Image
@@ -166,7 +166,7 @@ def upscale(w: Runner, claimed: list[ClaimedJob], lost: threading.Event) -> None
         images = list(
             s.scalars(select(Image).where(Image.job_id == job.id).order_by(Image.job_index))
         )
-        tiles = [Tile(w.load_png(image), image.number, "upscaled") for image in images]
+        tiles = [shown_tile(image, w.load_png(image), "upscaled") for image in images]
         sheet_of = {"contact_sheet_of": [i.number for i in images]}
         digest = w.store.put(encode(contact_sheet(tiles), sheet_of, w.credentials))
         result = {"sheet_hash": digest, "images": [image.id for image in images]}

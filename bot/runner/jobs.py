@@ -33,6 +33,7 @@ class Stored:
     digest: str
     width: int
     height: int
+    held: str | None = None  # why the model's safety checker flagged it; None when it did not
 
 
 @dataclass(frozen=True)

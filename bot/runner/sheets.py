@@ -8,12 +8,20 @@ from typing import Any
 from PIL import Image as PILImage
 from sqlalchemy import select
 
-from bot.imaging import Tile, contact_sheet
+from bot.imaging import Tile, contact_sheet, veiled
 from bot.runner.backend import Backend
 from bot.runner.jobs import LeaseLost, Runner
 from storage import queue
 from storage.content_credentials import encode
 from storage.models import Image, Job
+from storage.states import ImageStatus
+
+
+def shown_tile(image: Image, picture: PILImage.Image, label: str) -> Tile:
+    """An image's tile on a sheet; one the safety checker flagged is veiled, for the Reviewer."""
+    if image.status == ImageStatus.HELD:
+        return Tile(veiled(picture), image.number, "held for the Reviewer")
+    return Tile(picture, image.number, label)
 
 
 def finish_with_sheet(
@@ -27,11 +35,11 @@ def finish_with_sheet(
         images = list(
             s.scalars(select(Image).where(Image.job_id == job_id).order_by(Image.job_index))
         )
-    held = rendered or {}
+    in_memory = rendered or {}
     tiles = [
-        Tile(
-            held.get((job_id, image.job_index or 0)) or w.load_png(image),
-            image.number,
+        shown_tile(
+            image,
+            in_memory.get((job_id, image.job_index or 0)) or w.load_png(image),
             image.style or image.slot_value or "",
         )
         for image in images

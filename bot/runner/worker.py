@@ -26,11 +26,13 @@ from bot.runner.jobs import ClaimedJob, JobError, LeaseLost, Released, Stored
 from bot.runner.kinds import KINDS
 from bot.runner.metering import Meter
 from bot.runner.pipeline import SavingLine, Step
+from bot.runner.safety import held_reason
 from storage import prompt_log, queue
 from storage.content_credentials import Credentials, encode
 from storage.files import ImageStore, StoreError
 from storage.models import Image, Job
 from storage.pngs import read_png
+from storage.states import ImageStatus
 
 log = logging.getLogger("atelier.runner")
 T = TypeVar("T")
@@ -220,7 +222,7 @@ class Worker:
         """
         parent = self._parent_png(parent_id) if self.credentials and parent_id else None
         png = encode(picture, params, self.credentials, parent)
-        return Stored(self.store.put(png), picture.width, picture.height)
+        return Stored(self.store.put(png), picture.width, picture.height, held_reason(picture))
 
     def _parent_png(self, image_id: int) -> bytes | None:
         with self.sessions.begin() as s:
@@ -245,6 +247,8 @@ class Worker:
             return existing
         if not queue.still_owned(s, job_id, self.worker_id):
             raise LeaseLost(job_id)
+        if stored.held and row.get("status") != ImageStatus.CULLED:
+            row["status"] = ImageStatus.HELD  # for the Reviewer, who releases or culls it
         try:
             with s.begin_nested():
                 return prompt_log.add_image(

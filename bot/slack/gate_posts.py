@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.imaging import outline_cells
+from bot.imaging import outline_cells, veiled
+from bot.playbook.image_rules import SAFETY_HELD
 from bot.playbook.pins import cell_names
 from bot.slack import blocks, comparisons, messages
 from bot.slack.sender import Sender
@@ -64,5 +65,63 @@ def pins(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str
         [
             blocks.section(blocks.escape(text) + f" — `fix {number}` repairs the pinned cells."),
             blocks.image_block(file_id, alt, f"#{number} · {where}"),
+        ],
+    )
+
+
+HELD_SHOWN = 20  # each is an image and a row of buttons: 41 blocks, under Slack's 50
+
+
+def held(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    """What the safety checker flagged, blurred, for the Reviewer, who alone releases or culls."""
+    project = _thread(project)
+    text = (
+        f":see_no_evil: {blocks.mention(project.reviewer)}: held back, {SAFETY_HELD} "
+        "(possible NSFW content). Blurred here; only the Reviewer can release one (it joins "
+        "its batch as a candidate) or cull it."
+    )
+    numbers = message.payload["numbers"]
+    more = numbers[HELD_SHOWN:]
+    if more:  # Slack takes 50 blocks a message: the rest by number
+        text += f" Also held: {', '.join(f'#{n}' for n in more)} (`info N`)."
+    shown: list[dict[str, Any]] = [blocks.section(text)]
+    for number in numbers[:HELD_SHOWN]:
+        image = d.service.image(project.id, number)
+        picture, _ = read_png(d.store.get(image.file_hash))
+        digest = d.store.put(encode(veiled(picture), {"held": number}, d.credentials))
+        file_id = d.upload(message, digest, f"held-{number}.png", f"#{number} (held, blurred)")
+        value = f"{project.id}:{number}"
+        shown += [
+            blocks.image_block(file_id, f"#{number}, blurred: held for the Reviewer", f"#{number}"),
+            {
+                "type": "actions",
+                "block_id": f"held:{value}",
+                "elements": [
+                    blocks.button(f"Release #{number}", "held_release", value),
+                    blocks.button(f"Cull #{number}", "held_cull", value, "danger"),
+                ],
+            },
+        ]
+    return post_in_thread(d, message, project, f"Held for the Reviewer: {text}", shown)
+
+
+def released(d: Sender, message: OutboxMessage, project: Project | None) -> dict[str, Any]:
+    """A held image the Reviewer released, shown as it is."""
+    project = _thread(project)
+    number = message.payload["number"]
+    image = d.service.image(project.id, number)
+    file_id = d.upload(message, image.file_hash, f"image-{number}.png", f"#{number}")
+    text = (
+        f":white_check_mark: {blocks.mention(message.payload['user'])} released #{number}: "
+        f"a candidate again (`keep {number}` keeps it)."
+    )
+    return post_in_thread(
+        d,
+        message,
+        project,
+        text,
+        [
+            blocks.section(text),
+            blocks.image_block(file_id, image.prompt or f"#{number}", f"#{number}"),
         ],
     )

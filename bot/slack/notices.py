@@ -63,6 +63,8 @@ MESSAGE_KINDS = {
     "job_result": "a batch's images",
     "gate": "a gate message",
     "pins": "a send-back's pinned regions",
+    "held": "the images held for the Reviewer",
+    "released": "a released image",
     "repair": "a repaired version",
     "progress": "a progress update",
 }

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import ship_pack as shipping
 from bot.slack import blocks, comparisons, messages
-from bot.slack.gate_posts import gate, pins
+from bot.slack.gate_posts import gate, held, pins, released
 from bot.slack.notices import notice_text
 from bot.slack.sender import Sender
 from bot.slack.threads import post_in_thread
@@ -331,6 +331,8 @@ RENDERERS: dict[str, Renderer] = {
     "job_result": job_result,
     "gate": gate,
     "pins": pins,
+    "held": held,
+    "released": released,
     "repair": repair,
     "compare": compare,
     "ship_pack": ship_pack,

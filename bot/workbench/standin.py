@@ -953,12 +953,17 @@ class SlackStandIn:
             (e for e in self.ws.ephemerals if e["channel"] == channel and e["ts"] == ts), None
         )
 
-    def element(self, channel: str, ts: str, action_id: str) -> tuple[str, dict[str, Any]]:
-        """The (block_id, element) with this action_id in a message."""
+    def element(
+        self, channel: str, ts: str, action_id: str, block_id: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The (block_id, element) with this action_id in a message (action ids are unique
+        within a block, as Slack requires, so `block_id` picks one of several blocks')."""
         message = self._shown(channel, ts)
         if message is None:
             raise KeyError(f"no message {ts} in {channel}")
         for block in message.get("blocks", []):
+            if block_id is not None and block.get("block_id") != block_id:
+                continue
             for element in (
                 block.get("elements", [])
                 + ([block["accessory"]] if "accessory" in block else [])
@@ -1025,10 +1030,17 @@ class SlackStandIn:
         )
 
     def press(
-        self, user: str, channel: str, ts: str, action_id: str, value: str | None = None
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        block: str | None = None,
     ) -> Delivery:
         """Click a button (or choose from an overflow/select) in a message."""
-        block_id, element = self.element(channel, ts, action_id)
+        block_id, element = self.element(channel, ts, action_id, block)
         action = {
             "type": element["type"],
             "action_id": action_id,

@@ -36,7 +36,7 @@ from storage.models import (
     Recipe,
     utcnow,
 )
-from storage.states import ImageStatus, PauseReason, ProjectState
+from storage.states import PauseReason, ProjectState
 
 PAUSE_HOW_TO_RESUME = {
     "intent": "The Director resumes it by restating the intent in one sentence: `intent <one sentence>`.",
@@ -81,14 +81,6 @@ class Decision:
     def post(self, kind: str, **payload: Any) -> None:
         """Any other message the decision causes (a gate message, a new version)."""
         post(self.s, self.project, kind, **payload)
-
-
-def not_culled(image: Image, doing: str) -> None:
-    """A culled image is out of the running until someone keeps it again."""
-    if image.status == ImageStatus.CULLED:
-        raise errors.InvalidInput(
-            f"#{image.number} was culled, so it can't be {doing}. Keep it first: `keep {image.number}`."
-        )
 
 
 def post(s: Session, project: Project, kind: str, **payload: Any) -> None:

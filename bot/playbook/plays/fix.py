@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from bot.playbook import errors, pins
 from bot.playbook import notices as N
+from bot.playbook.image_rules import not_culled
 from bot.playbook.instructions import repair_prompts
-from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled, post, refresh_root
+from bot.playbook.plays.base import Outcome, UseCases, in_range, post, refresh_root
 from bot.playbook.roles import May, Role
 from bot.playbook.sequence import Play
 from storage import prompt_log, queries

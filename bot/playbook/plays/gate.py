@@ -11,11 +11,11 @@ from bot.playbook import checklist, errors, pins
 from bot.playbook import notices as N
 from bot.playbook.checklist import Item
 from bot.playbook.gate import GateItem, Hint, hints
+from bot.playbook.image_rules import not_culled
 from bot.playbook.plays.base import (
     PAUSE_HOW_TO_RESUME,
     Outcome,
     UseCases,
-    not_culled,
     notice,
     post,
     refresh_root,

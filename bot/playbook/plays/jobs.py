@@ -15,6 +15,7 @@ from bot.playbook.sequence import Play
 from storage import outbox, queue, queue_forecast
 from storage.models import Image, Job, Project, Recipe
 from storage.queue_forecast import Forecast
+from storage.states import ImageStatus
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,16 @@ class JobUseCases(UseCases):
                 payload={"job_id": job.id},
                 dedupe_key=f"job:{job.id}",
             )
+            held = [image.number for image in images if image.status == ImageStatus.HELD]
+            if held:  # for the Reviewer, blurred, with release and cull
+                outbox.add(
+                    s,
+                    channel_id=job.channel_id,
+                    project_id=project.id,
+                    kind="held",
+                    payload={"numbers": held},
+                    dedupe_key=f"held:{job.id}",
+                )
             refresh_root(s, project)
             if job.status == "failed":
                 return Applied(job, project, images)

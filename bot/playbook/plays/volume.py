@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from bot.playbook import errors
 from bot.playbook import notices as N
 from bot.playbook.aspect import parse_size, size_for
-from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range, not_culled
+from bot.playbook.image_rules import not_culled, not_held
+from bot.playbook.plays.base import Decision, Outcome, UseCases, in_range
 from bot.playbook.plays.lock_in import card_of
 from bot.playbook.presets import ModelPreset
 from bot.playbook.recipe import check_drift, render
@@ -163,6 +164,7 @@ class VolumeUseCases(UseCases):
             batches = self._keep(d, keep)
             for number in cull:
                 image = self._image(d.s, d.project, number)
+                not_held(image, "culled by anyone but the Reviewer")
                 if image.status == ImageStatus.SHIPPED:
                     raise errors.InvalidInput(f"#{number} has shipped; it cannot be culled.")
                 image.status, image.kept_at = ImageStatus.CULLED, None
@@ -181,6 +183,7 @@ class VolumeUseCases(UseCases):
         batches: set[int] = set()
         for number in numbers:
             image = self._image(d.s, d.project, number)
+            not_held(image, "kept")
             if image.status in (ImageStatus.SHIPPED, ImageStatus.WITH_EDITOR):
                 continue
             if image.status != ImageStatus.AT_GATE:  # already a keeper, and waiting there

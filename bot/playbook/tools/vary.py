@@ -11,7 +11,8 @@ import secrets
 
 from bot.playbook import errors
 from bot.playbook import notices as N
-from bot.playbook.plays.base import Outcome, UseCases, in_range, not_culled
+from bot.playbook.image_rules import not_culled
+from bot.playbook.plays.base import Outcome, UseCases, in_range
 from bot.playbook.roles import May, Role
 from storage.models import Image
 from storage.states import ImageKind, Play
