@@ -38,7 +38,9 @@ def test_the_checker_marks_a_picture_and_diffusers_blacks_nothing_out(flagging: 
 
 @pytest.fixture
 def checked(db_url: str, tmp_path: Path, flagging: Path) -> Iterator[LocalSlack]:
-    config = replace(config_for(db_url, tmp_path), model=f"flagging@tiny={flagging}")  # tiny's sizes and steps
+    config = replace(
+        config_for(db_url, tmp_path), model=f"flagging@tiny={flagging}"
+    )  # tiny's sizes and steps
     with LocalSlack(config, NAMES) as workbench:
         yield workbench
 
