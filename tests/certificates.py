@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -37,46 +38,44 @@ def _name(common: str) -> x509.Name:
     )
 
 
-def make_certificates(folder: Path) -> Certificates:
-    """A CA, and a P-256 signing certificate it issued (email protection, as C2PA asks)."""
+def _certificate(
+    subject: str, issuer: x509.Name | None, key: ec.EllipticCurvePrivateKey, signer: Any
+) -> x509.Certificate:
+    """A CA (no issuer: it signs itself) or a signing certificate the CA's key issues."""
+    ca = issuer is None
     now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
+    built = (
         x509.CertificateBuilder()
-        .subject_name(_name("Atelier test CA"))
-        .issuer_name(_name("Atelier test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, **_USAGE),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    signing = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Atelier test signer"))
-        .issuer_name(ca.subject)
+        .subject_name(_name(subject))
+        .issuer_name(issuer or _name(subject))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **_USAGE),
+            x509.KeyUsage(digital_signature=True, key_cert_sign=ca, crl_sign=ca, **_USAGE),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
     )
+    if ca:
+        built = built.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False
+        )
+    else:
+        built = built.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False
+        ).add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), False
+        )
+    return built.sign(signer, hashes.SHA256())
+
+
+def make_certificates(folder: Path) -> Certificates:
+    """A CA, and a P-256 signing certificate it issued (email protection, as C2PA asks)."""
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("Atelier test CA", None, ca_key, ca_key)
+    signing = _certificate("Atelier test signer", ca.subject, key, ca_key)
     folder.mkdir(parents=True, exist_ok=True)
     made = Certificates(folder / "chain.pem", folder / "key.pem", folder / "ca.pem")
     pem = serialization.Encoding.PEM
