@@ -18,7 +18,9 @@ DECISIONS = {"release": ImageStatus.CANDIDATE, "cull": ImageStatus.CULLED}
 
 class HeldUseCases(UseCases):
     # Who may take the decisions this module opens (roles.WHO_MAY gathers every module's).
-    MAY = {"decide_held": May((Role.REVIEWER,), "release or cull an image the safety checker held")}
+    MAY = {
+        "decide_held": May((Role.REVIEWER,), "release or cull an image the safety checker held"),
+    }
 
     def decide_held(self, project_id: int, user: str, number: int, decision: str) -> Outcome:
         """`release` makes a held image a candidate (and shows it); `cull` keeps it out."""
