@@ -21,7 +21,7 @@ def test_help_lists_every_verb_with_who_may_run_it() -> None:
     for name, verb in VERBS.items():
         assert f"• {verb.usage}" in listed, name
     assert "`approve` — approve the ranked direction, or the hero (Director)" in listed
-    assert usage("sendback").startswith("Usage: `sendback 12 license <note>`")
+    assert usage("sendback").startswith("Usage: `sendback 12 license [b2 c2] <note>`")
     assert usage("sendback").endswith("(Reviewer)")
 
 

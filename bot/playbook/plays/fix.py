@@ -154,9 +154,14 @@ class FixUseCases(UseCases):
             return Outcome(d.project, job, warnings)
 
     def _pinned_cells(self, project_id: int, number: int) -> list[int]:
-        """The cells a send-back pinned on the image's history and no clearing resolved."""
+        """The cells a send-back pinned on the image's history and no clearing resolved (none
+        for an image that is not there: the repair's own checks say what is wrong)."""
         with self._tx() as s:
-            return pins.open_cells(s, self._image(s, self._project(s, project_id), number))
+            project = self._project(s, project_id)
+            image = s.scalars(
+                select(Image).where(Image.project_id == project.id, Image.number == number)
+            ).first()
+            return pins.open_cells(s, image) if image else []
 
     def raise_budget(self, project_id: int, user: str, number: int, budget: int) -> Outcome:
         with self._decide(
