@@ -9,11 +9,13 @@ the worker holds it back for the project's Reviewer, who alone releases or culls
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PIL import Image
+
+if TYPE_CHECKING:  # torch loads only where pictures are made (serve imports the worker)
+    import torch
 
 FLAG = "atelier_held"  # the mark a flagged picture carries in PIL's Image.info, to the worker
 REASON = "the model's safety checker flagged it (possible NSFW content)"
@@ -38,6 +40,8 @@ class SafetyCheck:
 
     def screen(self, pictures: Sequence[Image.Image]) -> list[Image.Image]:
         """The pictures, each one the checker flags marked with the reason."""
+        import torch
+
         clip = self.extractor(list(pictures), return_tensors="pt").pixel_values
         arrays = np.stack([np.asarray(p.convert("RGB"), dtype=np.float32) / 255 for p in pictures])
         with torch.inference_mode():

@@ -13,7 +13,10 @@ from sqlalchemy import select
 
 from bot.workbench.local import LocalSlack
 from handlers.actions import ACTIONS
+from storage import outbox
 from storage.gate_models import GateDraft
+from storage.models import Image
+from storage.states import ImageStatus
 from tests.workbench import CHANNEL, DIRECTOR, OPERATOR, REVIEWER, STRANGER, sprint, start
 
 EVERYONE = (DIRECTOR, OPERATOR, REVIEWER, STRANGER)
@@ -218,5 +221,19 @@ def test_every_click_modal_and_reaction_as_every_role(local: LocalSlack) -> None
         lambda u: slack.press(u, CHANNEL, thread, "ship_pack"),
         lambda: local.message(CHANNEL, thread, "Ship pack for project"),
     )
+
+    # What a model folder's safety checker flags waits for the Reviewer alone. A real checker is
+    # in test_safety_checker; here two sprint candidates are held by hand, so the buttons have rows.
+    with table.service.sessions.begin() as s:
+        for number in (4, 5):
+            s.scalars(select(Image).where(Image.number == number)).one().status = ImageStatus.HELD
+        outbox.add(s, channel_id=CHANNEL, project_id=1, kind="held", payload={"numbers": [4, 5]})
+    held = str(local.message(CHANNEL, thread, "Held for the Reviewer")["ts"])
+    for action, number in (("held_release", 4), ("held_cull", 5)):
+        table.row(
+            action,
+            REVIEWER,
+            lambda u, a=action, n=number: slack.press(u, CHANNEL, held, a, block=f"held:1:{n}"),
+        )
 
     assert set(ACTIONS) <= set(table.rows), f"actions with no row: {set(ACTIONS) - set(table.rows)}"
