@@ -70,7 +70,7 @@ def test_a_postgresql_restart_mid_run_loses_no_job_or_decision(
                 )
                 == len(DECISIONS)
             ),
-            60,
+            240,  # the restart and the inbox replays, on a slow shared host
             "every decision to be confirmed",
         )
         assert stack.server.poll() is None and stack.runners[0].poll() is None

@@ -190,7 +190,7 @@ def test_sigterm_hands_back_the_render_in_hand_at_no_cost_and_exits_in_time(
         began = time.monotonic()
         stack.server.send_signal(signal.SIGTERM)
         assert stack.server.wait(30) == 0
-        assert time.monotonic() - began < 12
+        assert time.monotonic() - began < 16  # the 10 s deadline, and the process exit after it
         held = job()
         assert (held.status, held.attempts, held.lease_owner) == (JobStatus.QUEUED, 0, None)
         assert "stopped" in stack.log_text("serve")
